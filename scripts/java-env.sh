@@ -37,4 +37,8 @@ fl_use_jdk() {
   fi
   export JAVA_HOME="$jdk"
   export PATH="$JAVA_HOME/bin:$PATH"
+  # Maven's own Guava warns about sun.misc.Unsafe on JDK 24+; silence that noise, nothing else.
+  if [ "$(fl_java_major "$JAVA_HOME/bin/java")" -ge 24 ]; then
+    case "${MAVEN_OPTS:-}" in *sun-misc-unsafe*) ;; *) export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" ;; esac
+  fi
 }

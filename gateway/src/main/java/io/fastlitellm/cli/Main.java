@@ -7,9 +7,9 @@ import picocli.CommandLine.Command;
  * The {@code fast-litellm} command line: {@code serve}, {@code tokens}, {@code mock-server}, and
  * {@code bench} when the benchmark module is on the class path (it is in the runnable jar).
  */
-@Command(name = "fast-litellm", mixinStandardHelpOptions = true, version = "fast-litellm 0.1.0",
+@Command(name = "fast-litellm", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
         description = "LiteLLM's tokenizer, limits, router and OpenAI-compatible gateway for the JVM.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {ServeCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     /** The bench module registers its command under this class name; absent from a gateway-only class path. */
@@ -37,5 +37,13 @@ public final class Main implements Runnable {
     @Override
     public void run() {
         spec.commandLine().usage(System.out);
+    }
+
+    /** Reads the version from one place. */
+    static final class VersionProvider implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"fast-litellm " + io.fastlitellm.server.Version.VERSION};
+        }
     }
 }
