@@ -65,7 +65,7 @@ public final class MockProvider implements Provider {
     }
 
     /** Splits {@code text} into the pieces a stream sends: one per word, or {@code n} near-equal parts. */
-    static List<String> pieces(String text, int n) {
+    public static List<String> pieces(String text, int n) {
         List<String> out = new ArrayList<>();
         if (text.isEmpty()) {
             return out;
