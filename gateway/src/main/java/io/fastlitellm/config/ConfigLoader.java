@@ -51,7 +51,7 @@ public final class ConfigLoader {
             "cache_responses", "cache_kwargs", "lowest_latency_buffer", "optional_pre_call_checks");
     private static final Set<String> LITELLM_KEYS = Set.of(
             "drop_params", "request_timeout", "num_retries", "fallbacks", "context_window_fallbacks",
-            "content_policy_fallbacks", "default_fallbacks", "set_verbose", "json_logs", "modify_params");
+            "content_policy_fallbacks", "default_fallbacks", "set_verbose", "json_logs", "modify_params", "ssl_verify");
     private static final Set<String> GENERAL_KEYS = Set.of(
             "master_key", "database_url", "max_request_size_mb", "max_response_size_mb");
     private static final Set<String> ROUTING_STRATEGIES = Set.of(

@@ -123,7 +123,7 @@ public final class OpenAiWire {
         g.writeStringField("model", model);
     }
 
-    private static void writeUsage(JsonGenerator g, Usage usage) throws IOException {
+    static void writeUsage(JsonGenerator g, Usage usage) throws IOException {
         g.writeObjectFieldStart("usage");
         g.writeNumberField("prompt_tokens", usage.promptTokens());
         g.writeNumberField("completion_tokens", usage.completionTokens());

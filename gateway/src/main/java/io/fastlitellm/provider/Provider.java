@@ -15,5 +15,9 @@ public interface Provider {
     @FunctionalInterface
     interface Cancellable {
         void cancel();
+
+        /** Pauses ({@code false}) or resumes reading from upstream while the client is slow. */
+        default void setReading(boolean reading) {
+        }
     }
 }

@@ -23,13 +23,18 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.fastlitellm.provider.Providers;
+import io.fastlitellm.upstream.PoolStats;
+import io.fastlitellm.upstream.UpstreamClient;
+import io.fastlitellm.upstream.UpstreamSettings;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.StringJoiner;
 import java.util.concurrent.TimeUnit;
@@ -50,14 +55,17 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Gateway implements AutoCloseable {
     private final ServerContext sc;
+    private final UpstreamClient upstream;
     private final EventLoopGroup group;
     private final Channel serverChannel;
     private final ChannelGroup channels;
     private final InetSocketAddress address;
     private volatile boolean closed;
 
-    private Gateway(ServerContext sc, EventLoopGroup group, Channel serverChannel, ChannelGroup channels) {
+    private Gateway(ServerContext sc, EventLoopGroup group, Channel serverChannel, ChannelGroup channels,
+                    UpstreamClient upstream) {
         this.sc = sc;
+        this.upstream = upstream;
         this.group = group;
         this.serverChannel = serverChannel;
         this.channels = channels;
@@ -66,10 +74,13 @@ public final class Gateway implements AutoCloseable {
 
     /** Binds and starts serving; throws when the address cannot be bound. */
     public static Gateway start(GatewayConfig config, GatewayOptions options) throws InterruptedException {
-        Map<String, Provider> providers = new LinkedHashMap<>();
+        boolean epoll = Epoll.isAvailable();
+        UpstreamClient upstream = new UpstreamClient(upstreamSettings(config), options.nanoTime(),
+                epoll ? EpollSocketChannel.class : NioSocketChannel.class);
         TextTokenCounter tokens = (model, text) -> EstimatedTokens.text(text);
-        providers.put("mock", new MockProvider(options.random(), tokens, PooledByteBufAllocator.DEFAULT));
-        ServerContext sc = new ServerContext(config, options, Map.copyOf(providers), tokens,
+        Map<String, Provider> providers = Providers.all(upstream,
+                new MockProvider(options.random(), tokens, PooledByteBufAllocator.DEFAULT), config.dropParams());
+        ServerContext sc = new ServerContext(config, options, providers, tokens,
                 (deployment, body) -> EstimatedTokens.prompt(body));
         for (DeploymentConfig d : config.deployments()) {
             if (!providers.containsKey(d.provider())) {
@@ -78,7 +89,6 @@ public final class Gateway implements AutoCloseable {
             }
         }
 
-        boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(options.ioThreads(), io);
         Class<? extends ServerChannel> channelClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -102,11 +112,23 @@ public final class Gateway implements AutoCloseable {
                         }
                     });
             Channel ch = b.bind(options.host(), options.port()).sync().channel();
-            return new Gateway(sc, group, ch, channels);
+            // Idle and over-age upstream connections are closed even when no request comes to find them.
+            group.scheduleAtFixedRate(() -> upstream.cleanup(options.nanoTime().getAsLong()), 15, 15, TimeUnit.SECONDS);
+            return new Gateway(sc, group, ch, channels, upstream);
         } catch (RuntimeException | InterruptedException e) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw e;
         }
+    }
+
+    /** Pool settings, with {@code litellm_settings.ssl_verify} as an extra CA file when it is a path. */
+    static UpstreamSettings upstreamSettings(GatewayConfig config) {
+        UpstreamSettings s = UpstreamSettings.defaults();
+        Object verify = config.litellmSettings().get("ssl_verify").raw();
+        if (verify instanceof String path) {
+            s = s.withCaFile(java.nio.file.Path.of(config.litellmSettings().get("ssl_verify").string(path)));
+        }
+        return s;
     }
 
     public int port() {
@@ -116,6 +138,11 @@ public final class Gateway implements AutoCloseable {
     public URI url() {
         String host = address.getAddress().isAnyLocalAddress() ? "127.0.0.1" : address.getHostString();
         return URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port());
+    }
+
+    /** Connection pool statistics for calls to providers. */
+    public PoolStats upstreamStats() {
+        return upstream.stats();
     }
 
     /** Requests accepted and not yet fully answered. */
@@ -161,6 +188,7 @@ public final class Gateway implements AutoCloseable {
             }
         }
         channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        upstream.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         return drained;
     }

@@ -201,6 +201,16 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         super.channelInactive(ctx);
     }
 
+    /** Backpressure: stop reading from the provider while the client cannot take more. */
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        Exchange ex = current;
+        if (ex != null && ex.call != null) {
+            ex.call.setReading(ctx.channel().isWritable());
+        }
+        super.channelWritabilityChanged(ctx);
+    }
+
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (!(cause instanceof IOException)) {
@@ -267,6 +277,10 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             }
             ByteBuf event = Unpooled.wrappedBuffer(DATA.duplicate(), chunkJson, EVENT_END.duplicate());
             ctx.writeAndFlush(new DefaultHttpContent(event), ctx.voidPromise());
+            if (!ctx.channel().isWritable() && call != null) {
+                // The client is slower than the provider: hold the provider until the socket drains.
+                call.setReading(false);
+            }
         }
 
         @Override

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * deployment picks repeat run after run.
  */
 public final class GatewayExtension implements BeforeAllCallback, AfterAllCallback {
-    private final String yaml;
+    private final java.util.function.Supplier<String> yaml;
     private final List<String> log = new ArrayList<>();
     private long seed = 42;
     private Gateway gateway;
@@ -30,11 +30,16 @@ public final class GatewayExtension implements BeforeAllCallback, AfterAllCallba
             .connectTimeout(Duration.ofSeconds(5))
             .build();
 
-    private GatewayExtension(String yaml) {
+    private GatewayExtension(java.util.function.Supplier<String> yaml) {
         this.yaml = yaml;
     }
 
     public static GatewayExtension withConfig(String yaml) {
+        return new GatewayExtension(() -> yaml);
+    }
+
+    /** A config known only when the class starts (e.g. naming a mock server's port). */
+    public static GatewayExtension withConfig(java.util.function.Supplier<String> yaml) {
         return new GatewayExtension(yaml);
     }
 
@@ -45,7 +50,7 @@ public final class GatewayExtension implements BeforeAllCallback, AfterAllCallba
 
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
-        GatewayConfig config = new ConfigLoader(name -> null, log::add).parse(yaml, "test-config.yaml");
+        GatewayConfig config = new ConfigLoader(name -> null, log::add).parse(yaml.get(), "test-config.yaml");
         gateway = Gateway.start(config, GatewayOptions.builder()
                 .port(0)
                 .ioThreads(1)
