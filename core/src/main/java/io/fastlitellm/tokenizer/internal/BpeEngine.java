@@ -13,12 +13,12 @@ import java.util.Arrays;
  *
  * <p>Linear time: short pieces use tiktoken's simple quadratic loop, which is fastest for the few
  * bytes of a normal word; pieces longer than {@link #SHORT_PIECE} bytes (a run the pre-tokenizer
- * cannot split, like a megabyte of one letter) use a linked list and a binary heap keyed by
- * {@code (rank, position)}, which pops the same pair tiktoken would pick, in O(n log n).
+ * cannot split, like a megabyte of one letter) use a linked list and rank buckets ({@link Buckets}),
+ * which pop the same pair tiktoken would pick at a near-constant cost per merge.
  */
 public final class BpeEngine {
 
-    /** Longest piece merged with the simple loop; longer ones use the heap. */
+    /** Longest piece merged with the simple loop; longer ones use the bucket merge. */
     static final int SHORT_PIECE = 96;
     /** Workspace arrays above this many entries are not kept after the call. */
     private static final int KEEP_LIMIT = 1 << 16;
@@ -30,8 +30,15 @@ public final class BpeEngine {
     private final PreTokenizer pre;
     private final RegexPreTokenizer regex;
     private final int[] byteRank = new int[256];
+    private final int shortPiece;
 
     public BpeEngine(Vocabulary vocab, PreTokenizer pre, RegexPreTokenizer regex) {
+        this(vocab, pre, regex, SHORT_PIECE);
+    }
+
+    /** {@code shortPiece} moves the switch between the two merge loops, for tests. */
+    BpeEngine(Vocabulary vocab, PreTokenizer pre, RegexPreTokenizer regex, int shortPiece) {
+        this.shortPiece = shortPiece;
         if ((pre == null) == (regex == null)) throw new IllegalArgumentException("exactly one pre-tokenizer expected");
         this.vocab = vocab;
         this.pre = pre;
@@ -99,7 +106,8 @@ public final class BpeEngine {
             if (out != null) out.add(whole);
             return 1;
         }
-        return n <= SHORT_PIECE ? mergeShort(ws, n, out) : mergeLong(ws, n, out);
+        ws.ensureParts(n);
+        return n <= shortPiece ? mergeShort(ws, n, out) : mergeLong(ws, n, out);
     }
 
     private void emit(IntList out, int rank) {
@@ -156,40 +164,44 @@ public final class BpeEngine {
     }
 
     /**
-     * The same merges in O(n log n): parts form a linked list by start offset, and a heap holds
-     * {@code rank << 32 | start} for every adjacent pair. An entry is current while its start's
-     * pair rank still equals its rank; stale entries are skipped when popped.
+     * The same merges in near-linear time, for pieces too long for the quadratic loop. Parts form
+     * a linked list by start offset. Candidate pairs wait in buckets by rank, each bucket a list in
+     * ascending start offset, and a small heap holds the ranks whose buckets are non-empty, so the
+     * next pair is the front of the lowest bucket: the lowest rank, leftmost on ties, which is
+     * exactly the pair tiktoken's loop would pick.
+     *
+     * <p>Why the buckets stay sorted cheaply: pairs are consumed left to right within a rank, so
+     * the new pairs a merge creates mostly arrive in ascending order; a new pair with the current
+     * rank starts at or before the merge point, so it belongs at the front. A bucket that does get
+     * an out-of-order entry is sorted once when it next becomes the lowest. Entries are validated
+     * when popped: a pair is current while {@code pairRank[start]} still equals the bucket's rank.
      */
     private int mergeLong(Workspace ws, int n, IntList out) {
-        ws.ensureLong(n);
+        ws.ensureLong(n, vocab.rankLimit());
         byte[] buf = ws.buf;
         int[] next = ws.pos;
         int[] prev = ws.prev;
         int[] pr = ws.pairRank;
         int[] tr = ws.tokenRank;
-        long[] heap = ws.heap;
+        Buckets q = ws.buckets;
+        q.reset();
         for (int k = 0; k < n; k++) {
             next[k] = k + 1;
             prev[k] = k - 1;
             tr[k] = byteRank(buf[k]);
         }
         next[n] = n;
-        int size = 0;
         for (int k = 0; k < n - 1; k++) {
             int r = pairRank(buf, k, 2);
             pr[k] = r;
-            if (r != NONE) heap[size++] = (long) r << 32 | k;
+            if (r != NONE) q.append(r, k);
         }
         pr[n - 1] = NONE;
-        for (int k = (size >>> 1) - 1; k >= 0; k--) siftDown(heap, k, size);
         int parts = n;
-        while (size > 0) {
-            long top = heap[0];
-            heap[0] = heap[--size];
-            siftDown(heap, 0, size);
-            int k = (int) top;
-            int r = (int) (top >>> 32);
-            if (pr[k] != r) continue; // stale: the pair at k changed since this entry was pushed
+        int r;
+        while ((r = q.lowestRank()) >= 0) {
+            int k = q.popFront(r);
+            if (pr[k] != r) continue; // a stale pair: its start was merged away or re-paired
             int right = next[k];
             int after = next[right];
             tr[k] = r;
@@ -197,51 +209,24 @@ public final class BpeEngine {
             next[k] = after;
             if (after < n) prev[after] = k;
             parts--;
-            if (after < n) {
-                int nr = pairRank(buf, k, next[after] - k);
-                pr[k] = nr;
-                if (nr != NONE) size = push(heap, size, (long) nr << 32 | k);
-            } else {
-                pr[k] = NONE;
-            }
-            if (k > 0) {
-                int p = prev[k];
-                int lr = pairRank(buf, p, after - p);
+            int nr = NONE;
+            if (after < n) nr = pairRank(buf, k, next[after] - k);
+            pr[k] = nr;
+            int p = prev[k];
+            int lr = NONE;
+            if (p >= 0) {
+                lr = pairRank(buf, p, after - p);
                 pr[p] = lr;
-                if (lr != NONE) size = push(heap, size, (long) lr << 32 | p);
             }
+            // The new pair at k goes in before the one at p so that, when both have the current
+            // rank and are put in front, p (further left) comes out first.
+            if (nr != NONE) q.add(nr, k, r);
+            if (lr != NONE) q.add(lr, p, r);
         }
         if (out != null) {
             for (int k = 0; k < n; k = next[k]) out.add(tr[k]);
         }
         return parts;
-    }
-
-    private static int push(long[] heap, int size, long v) {
-        int i = size;
-        while (i > 0) {
-            int parent = (i - 1) >>> 1;
-            long pv = heap[parent];
-            if (pv <= v) break;
-            heap[i] = pv;
-            i = parent;
-        }
-        heap[i] = v;
-        return size + 1;
-    }
-
-    private static void siftDown(long[] heap, int i, int size) {
-        long v = heap[i];
-        while (true) {
-            int c = 2 * i + 1;
-            if (c >= size) break;
-            long cv = heap[c];
-            if (c + 1 < size && heap[c + 1] < cv) cv = heap[++c];
-            if (v <= cv) break;
-            heap[i] = cv;
-            i = c;
-        }
-        heap[i] = v;
     }
 
     /**
@@ -290,33 +275,37 @@ public final class BpeEngine {
         int[] pairRank = new int[SHORT_PIECE * 4 + 2];
         int[] tokenRank = new int[SHORT_PIECE * 4 + 2];
         int[] prev = new int[0];
-        long[] heap = new long[0];
+        Buckets buckets;
 
         void growBuf(int need) {
             buf = new byte[Math.max(need, buf.length * 2)];
         }
 
-        void ensureLong(int n) {
+        void ensureParts(int n) {
             if (pos.length < n + 1) {
                 int parts = Math.max(n + 1, 2 * pos.length);
                 pos = new int[parts];
                 pairRank = new int[parts];
                 tokenRank = new int[parts];
             }
+        }
+
+        void ensureLong(int n, int rankLimit) {
             if (prev.length < n + 1) prev = new int[Math.max(n + 1, 2 * prev.length)];
-            if (heap.length < 3 * n) heap = new long[Math.max(3 * n, 2 * heap.length)];
+            if (buckets == null) buckets = new Buckets();
+            buckets.ensure(3 * n, rankLimit);
         }
 
         /** Drops arrays grown for one huge piece so an idle thread does not pin megabytes. */
         void trim() {
             if (buf.length > KEEP_LIMIT) buf = new byte[1024];
-            if (heap.length > 3 * KEEP_LIMIT) {
+            if (pos.length > KEEP_LIMIT) {
                 pos = new int[SHORT_PIECE * 4 + 2];
                 pairRank = new int[SHORT_PIECE * 4 + 2];
                 tokenRank = new int[SHORT_PIECE * 4 + 2];
-                prev = new int[0];
-                heap = new long[0];
             }
+            if (prev.length > KEEP_LIMIT) prev = new int[0];
+            if (buckets != null && buckets.capacity() > 3 * KEEP_LIMIT) buckets = null;
         }
     }
 
