@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "fast-litellm", mixinStandardHelpOptions = true, version = "fast-litellm 0.1.0",
         description = "LiteLLM's tokenizer, limits, router and OpenAI-compatible gateway for the JVM.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, TokensCommand.class})
 public final class Main implements Runnable {
 
     /** The bench module registers its command under this class name; absent from a gateway-only class path. */
