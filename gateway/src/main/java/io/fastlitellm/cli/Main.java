@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "fast-litellm", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
         description = "LiteLLM's tokenizer, limits, router and OpenAI-compatible gateway for the JVM.",
-        subcommands = {ServeCommand.class, MockServerCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ServeCommand.class, TokensCommand.class, MockServerCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     /** The bench module registers its command under this class name; absent from a gateway-only class path. */

@@ -1,0 +1,340 @@
+package io.fastlitellm.tokenizer.internal;
+
+import java.util.Arrays;
+
+/**
+ * Turns text into token ranks: pre-tokenize, UTF-8 encode each piece, then byte-pair merge it
+ * exactly as tiktoken does (repeatedly merge the adjacent pair whose concatenation has the lowest
+ * rank, the leftmost one on ties).
+ *
+ * <p>Thread safety: immutable after construction; per-call scratch space lives in a
+ * {@link ThreadLocal} {@link Workspace}, so a call allocates nothing but its result array, and
+ * counting allocates nothing at all once the workspace has grown to the text's largest piece.
+ *
+ * <p>Linear time: short pieces use tiktoken's simple quadratic loop, which is fastest for the few
+ * bytes of a normal word; pieces longer than {@link #SHORT_PIECE} bytes (a run the pre-tokenizer
+ * cannot split, like a megabyte of one letter) use a linked list and rank buckets ({@link Buckets}),
+ * which pop the same pair tiktoken would pick at a near-constant cost per merge.
+ */
+public final class BpeEngine {
+
+    /** Longest piece merged with the simple loop; longer ones use the bucket merge. */
+    static final int SHORT_PIECE = 96;
+    /** Workspace arrays above this many entries are not kept after the call. */
+    private static final int KEEP_LIMIT = 1 << 16;
+    private static final int NONE = Integer.MAX_VALUE;
+
+    private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
+
+    private final Vocabulary vocab;
+    private final PreTokenizer pre;
+    private final RegexPreTokenizer regex;
+    private final int[] byteRank = new int[256];
+    private final int shortPiece;
+
+    public BpeEngine(Vocabulary vocab, PreTokenizer pre, RegexPreTokenizer regex) {
+        this(vocab, pre, regex, SHORT_PIECE);
+    }
+
+    /** {@code shortPiece} moves the switch between the two merge loops, for tests. */
+    BpeEngine(Vocabulary vocab, PreTokenizer pre, RegexPreTokenizer regex, int shortPiece) {
+        this.shortPiece = shortPiece;
+        if ((pre == null) == (regex == null)) throw new IllegalArgumentException("exactly one pre-tokenizer expected");
+        this.vocab = vocab;
+        this.pre = pre;
+        this.regex = regex;
+        byte[] one = new byte[1 + Vocabulary.PAD];
+        for (int b = 0; b < 256; b++) {
+            one[0] = (byte) b;
+            byteRank[b] = vocab.rank(one, 0, 1);
+        }
+    }
+
+    public Vocabulary vocabulary() {
+        return vocab;
+    }
+
+    /** Appends the ranks of {@code s[from, to)} to {@code out}. */
+    public void encode(String s, int from, int to, IntList out) {
+        Workspace ws = WORKSPACE.get();
+        try {
+            if (pre != null) {
+                for (int i = from; i < to; ) {
+                    int e = pre.next(s, i, to);
+                    piece(s, i, e, ws, out);
+                    i = e;
+                }
+            } else {
+                regex.split(s, from, to, (a, b) -> piece(s, a, b, ws, out));
+            }
+        } finally {
+            ws.trim();
+        }
+    }
+
+    /** Number of tokens in {@code s[from, to)}, without building them. */
+    public int count(String s, int from, int to) {
+        Workspace ws = WORKSPACE.get();
+        try {
+            if (pre != null) {
+                int n = 0;
+                for (int i = from; i < to; ) {
+                    int e = pre.next(s, i, to);
+                    n += piece(s, i, e, ws, null);
+                    i = e;
+                }
+                return n;
+            }
+            int[] n = new int[1];
+            regex.split(s, from, to, (a, b) -> n[0] += piece(s, a, b, ws, null));
+            return n[0];
+        } finally {
+            ws.trim();
+        }
+    }
+
+    /** Encodes one piece; appends to {@code out} unless it is null; returns the token count. */
+    private int piece(String s, int from, int to, Workspace ws, IntList out) {
+        int n = utf8(s, from, to, ws);
+        byte[] buf = ws.buf;
+        if (n == 1) {
+            emit(out, byteRank(buf[0]));
+            return 1;
+        }
+        int whole = vocab.rank(buf, 0, n);
+        if (whole >= 0) {
+            if (out != null) out.add(whole);
+            return 1;
+        }
+        ws.ensureParts(n);
+        return n <= shortPiece ? mergeShort(ws, n, out) : mergeLong(ws, n, out);
+    }
+
+    private void emit(IntList out, int rank) {
+        if (out != null) out.add(rank);
+    }
+
+    private int byteRank(byte b) {
+        int r = byteRank[b & 0xFF];
+        if (r < 0) {
+            throw new IllegalArgumentException(String.format(
+                    "byte 0x%02X has no token in this vocabulary (expected: every single byte to be a token)", b & 0xFF));
+        }
+        return r;
+    }
+
+    private int pairRank(byte[] buf, int from, int len) {
+        int r = vocab.rank(buf, from, len);
+        return r < 0 ? NONE : r;
+    }
+
+    /** tiktoken's loop: scan for the lowest pair, merge it, update its two neighbours. */
+    private int mergeShort(Workspace ws, int n, IntList out) {
+        byte[] buf = ws.buf;
+        int[] pos = ws.pos;
+        int[] pr = ws.pairRank;
+        int[] tr = ws.tokenRank;
+        for (int k = 0; k < n; k++) {
+            pos[k] = k;
+            tr[k] = byteRank(buf[k]);
+        }
+        pos[n] = n;
+        for (int k = 0; k < n - 1; k++) pr[k] = pairRank(buf, k, 2);
+        int m = n; // parts
+        while (m > 1) {
+            int best = NONE;
+            int bi = -1;
+            for (int k = 0; k < m - 1; k++) {
+                if (pr[k] < best) {
+                    best = pr[k];
+                    bi = k;
+                }
+            }
+            if (bi < 0) break;
+            tr[bi] = best;
+            System.arraycopy(pos, bi + 2, pos, bi + 1, m - bi - 1);
+            System.arraycopy(tr, bi + 2, tr, bi + 1, m - bi - 2);
+            if (m - bi - 3 > 0) System.arraycopy(pr, bi + 2, pr, bi + 1, m - bi - 3);
+            m--;
+            if (bi < m - 1) pr[bi] = pairRank(buf, pos[bi], pos[bi + 2] - pos[bi]);
+            if (bi > 0) pr[bi - 1] = pairRank(buf, pos[bi - 1], pos[bi + 1] - pos[bi - 1]);
+        }
+        if (out != null) out.addAll(tr, m);
+        return m;
+    }
+
+    /**
+     * The same merges in near-linear time, for pieces too long for the quadratic loop. Parts form
+     * a linked list by start offset. Candidate pairs wait in buckets by rank, each bucket a list in
+     * ascending start offset, and a small heap holds the ranks whose buckets are non-empty, so the
+     * next pair is the front of the lowest bucket: the lowest rank, leftmost on ties, which is
+     * exactly the pair tiktoken's loop would pick.
+     *
+     * <p>Why the buckets stay sorted cheaply: pairs are consumed left to right within a rank, so
+     * the new pairs a merge creates mostly arrive in ascending order; a new pair with the current
+     * rank starts at or before the merge point, so it belongs at the front. A bucket that does get
+     * an out-of-order entry is sorted once when it next becomes the lowest. Entries are validated
+     * when popped: a pair is current while {@code pairRank[start]} still equals the bucket's rank.
+     */
+    private int mergeLong(Workspace ws, int n, IntList out) {
+        ws.ensureLong(n, vocab.rankLimit());
+        byte[] buf = ws.buf;
+        int[] next = ws.pos;
+        int[] prev = ws.prev;
+        int[] pr = ws.pairRank;
+        int[] tr = ws.tokenRank;
+        Buckets q = ws.buckets;
+        q.reset();
+        for (int k = 0; k < n; k++) {
+            next[k] = k + 1;
+            prev[k] = k - 1;
+            tr[k] = byteRank(buf[k]);
+        }
+        next[n] = n;
+        for (int k = 0; k < n - 1; k++) {
+            int r = pairRank(buf, k, 2);
+            pr[k] = r;
+            if (r != NONE) q.append(r, k);
+        }
+        pr[n - 1] = NONE;
+        int parts = n;
+        int r;
+        while ((r = q.lowestRank()) >= 0) {
+            int k = q.popFront(r);
+            if (pr[k] != r) continue; // a stale pair: its start was merged away or re-paired
+            int right = next[k];
+            int after = next[right];
+            tr[k] = r;
+            pr[right] = NONE;
+            next[k] = after;
+            if (after < n) prev[after] = k;
+            parts--;
+            int nr = NONE;
+            if (after < n) nr = pairRank(buf, k, next[after] - k);
+            pr[k] = nr;
+            int p = prev[k];
+            int lr = NONE;
+            if (p >= 0) {
+                lr = pairRank(buf, p, after - p);
+                pr[p] = lr;
+            }
+            // The new pair at k goes in before the one at p so that, when both have the current
+            // rank and are put in front, p (further left) comes out first.
+            if (nr != NONE) q.add(nr, k, r);
+            if (lr != NONE) q.add(lr, p, r);
+        }
+        if (out != null) {
+            for (int k = 0; k < n; k = next[k]) out.add(tr[k]);
+        }
+        return parts;
+    }
+
+    /**
+     * UTF-8 of {@code s[from, to)} into {@code ws.buf}; a lone surrogate becomes U+FFFD, as it
+     * does in every UTF-8 encoder the reference is reached through.
+     */
+    private static int utf8(String s, int from, int to, Workspace ws) {
+        int need = 3 * (to - from) + Vocabulary.PAD;
+        if (ws.buf.length < need) ws.growBuf(need);
+        byte[] buf = ws.buf;
+        int n = 0;
+        for (int i = from; i < to; i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                buf[n++] = (byte) c;
+            } else if (c < 0x800) {
+                buf[n++] = (byte) (0xC0 | c >> 6);
+                buf[n++] = (byte) (0x80 | c & 0x3F);
+            } else if (Character.isSurrogate(c)) {
+                char d;
+                if (Character.isHighSurrogate(c) && i + 1 < to && Character.isLowSurrogate(d = s.charAt(i + 1))) {
+                    int cp = Character.toCodePoint(c, d);
+                    buf[n++] = (byte) (0xF0 | cp >> 18);
+                    buf[n++] = (byte) (0x80 | cp >> 12 & 0x3F);
+                    buf[n++] = (byte) (0x80 | cp >> 6 & 0x3F);
+                    buf[n++] = (byte) (0x80 | cp & 0x3F);
+                    i++;
+                } else {
+                    buf[n++] = (byte) 0xEF;
+                    buf[n++] = (byte) 0xBF;
+                    buf[n++] = (byte) 0xBD;
+                }
+            } else {
+                buf[n++] = (byte) (0xE0 | c >> 12);
+                buf[n++] = (byte) (0x80 | c >> 6 & 0x3F);
+                buf[n++] = (byte) (0x80 | c & 0x3F);
+            }
+        }
+        return n;
+    }
+
+    /** Per-thread scratch space; only the owning thread touches it. */
+    static final class Workspace {
+        byte[] buf = new byte[1024];
+        int[] pos = new int[SHORT_PIECE * 4 + 2];
+        int[] pairRank = new int[SHORT_PIECE * 4 + 2];
+        int[] tokenRank = new int[SHORT_PIECE * 4 + 2];
+        int[] prev = new int[0];
+        Buckets buckets;
+
+        void growBuf(int need) {
+            buf = new byte[Math.max(need, buf.length * 2)];
+        }
+
+        void ensureParts(int n) {
+            if (pos.length < n + 1) {
+                int parts = Math.max(n + 1, 2 * pos.length);
+                pos = new int[parts];
+                pairRank = new int[parts];
+                tokenRank = new int[parts];
+            }
+        }
+
+        void ensureLong(int n, int rankLimit) {
+            if (prev.length < n + 1) prev = new int[Math.max(n + 1, 2 * prev.length)];
+            if (buckets == null) buckets = new Buckets();
+            buckets.ensure(3 * n, rankLimit);
+        }
+
+        /** Drops arrays grown for one huge piece so an idle thread does not pin megabytes. */
+        void trim() {
+            if (buf.length > KEEP_LIMIT) buf = new byte[1024];
+            if (pos.length > KEEP_LIMIT) {
+                pos = new int[SHORT_PIECE * 4 + 2];
+                pairRank = new int[SHORT_PIECE * 4 + 2];
+                tokenRank = new int[SHORT_PIECE * 4 + 2];
+            }
+            if (prev.length > KEEP_LIMIT) prev = new int[0];
+            if (buckets != null && buckets.capacity() > 3 * KEEP_LIMIT) buckets = null;
+        }
+    }
+
+    /** Growable int array without boxing. */
+    public static final class IntList {
+        private int[] a;
+        private int size;
+
+        public IntList(int capacity) {
+            a = new int[Math.max(4, capacity)];
+        }
+
+        public void add(int v) {
+            if (size == a.length) a = Arrays.copyOf(a, a.length * 2);
+            a[size++] = v;
+        }
+
+        void addAll(int[] src, int n) {
+            if (size + n > a.length) a = Arrays.copyOf(a, Math.max(a.length * 2, size + n));
+            System.arraycopy(src, 0, a, size, n);
+            size += n;
+        }
+
+        public int size() {
+            return size;
+        }
+
+        public int[] toArray() {
+            return Arrays.copyOf(a, size);
+        }
+    }
+}
