@@ -61,7 +61,7 @@ final class Gcra {
 
     /** Whole units left in the bucket at {@code now}. */
     static long remaining(long tat, long now, long intervalNanos, long capacityNanos) {
-        long debt = Math.max(0, tat - now);
+        long debt = Math.max(tat, now) - now; // tat may be Long.MIN_VALUE: never subtract first
         return debt >= capacityNanos ? 0 : (capacityNanos - debt) / intervalNanos;
     }
 

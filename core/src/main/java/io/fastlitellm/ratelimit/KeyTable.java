@@ -210,26 +210,26 @@ final class KeyTable implements LimitStore {
 
     /** One check on one slot's cells: all limits or none. */
     private boolean acquireAt(int base, Limits limits, long tokens, long now, Permit out) {
-        long requestsLeft = Limits.UNLIMITED;
+        long requestDebt = Limits.UNLIMITED;
         if (limits.requests != Limits.UNLIMITED) {
-            requestsLeft = take(base + REQ, 1, limits.requests, limits.requestIntervalNanos,
+            requestDebt = take(base + REQ, 1, limits.requests, limits.requestIntervalNanos,
                     limits.requestCapacityNanos, now);
-            if (requestsLeft < 0) {
-                out.deny(Permit.REQUESTS, waitOf(requestsLeft));
+            if (requestDebt < 0) {
+                out.deny(Permit.REQUESTS, waitOf(requestDebt));
                 return false;
             }
         }
-        long tokensLeft = Limits.UNLIMITED;
+        long tokenDebt = Limits.UNLIMITED;
         if (limits.tokens != Limits.UNLIMITED) {
             if (tokens == 0) {
-                tokensLeft = limits.tokens == 0 ? 0 : Gcra.remaining((long) CELLS.getVolatile(cells, base + TOK),
-                        now, limits.tokenIntervalNanos, limits.tokenCapacityNanos);
+                tokenDebt = limits.tokens == 0 ? limits.tokenCapacityNanos
+                        : Math.max((long) CELLS.getVolatile(cells, base + TOK), now) - now;
             } else {
-                tokensLeft = take(base + TOK, tokens, limits.tokens, limits.tokenIntervalNanos,
+                tokenDebt = take(base + TOK, tokens, limits.tokens, limits.tokenIntervalNanos,
                         limits.tokenCapacityNanos, now);
-                if (tokensLeft < 0) {
+                if (tokenDebt < 0) {
                     giveBackRequest(base, limits, now);
-                    out.deny(Permit.TOKENS, waitOf(tokensLeft));
+                    out.deny(Permit.TOKENS, waitOf(tokenDebt));
                     return false;
                 }
             }
@@ -250,7 +250,7 @@ final class KeyTable implements LimitStore {
                 }
             }
         }
-        out.grant(requestsLeft, tokensLeft);
+        out.grantDebts(requestDebt, tokenDebt);
         return true;
     }
 
@@ -259,8 +259,8 @@ final class KeyTable implements LimitStore {
     }
 
     /**
-     * Takes {@code units} from the bucket in cell {@code idx}. Returns the units left (>= 0), or
-     * minus the nanoseconds to wait, or {@link Gcra#NEVER}.
+     * Takes {@code units} from the bucket in cell {@code idx}. Returns the bucket's debt after it
+     * (>= 0, in nanoseconds), or minus the nanoseconds to wait, or {@link Gcra#NEVER}.
      */
     private long take(int idx, long units, long limit, long interval, long capacity, long now) {
         if (units > limit) {
@@ -274,7 +274,7 @@ final class KeyTable implements LimitStore {
                 return -Gcra.wait(next, now, capacity);
             }
             if (CELLS.compareAndSet(cells, idx, tat, next)) {
-                return (capacity - (next - now)) / interval;
+                return next - now;
             }
         }
     }
@@ -435,8 +435,8 @@ final class KeyTable implements LimitStore {
                     }
                 }
             }
-            long busyFor = Math.max((long) CELLS.getVolatile(cells, base + REQ),
-                    (long) CELLS.getVolatile(cells, base + TOK)) - now;
+            long busyFor = Math.max(now, Math.max((long) CELLS.getVolatile(cells, base + REQ),
+                    (long) CELLS.getVolatile(cells, base + TOK))) - now;
             next = Math.min(next, Math.max(second, busyFor));
         }
         if (evicted > 0) {

@@ -37,6 +37,18 @@ class RateLimiterTest {
     }
 
     @Test
+    void aNewKeyReportsFullBucketsWhateverTheClockReads() {
+        for (long now : new long[] {Long.MIN_VALUE / 4, 0, 1, Long.MAX_VALUE / 4}) {
+            clock.set(now);
+            Permit p = limiter.acquire("sk-" + now, Limits.key(10, 1000, 2), 0);
+            assertThat(p.allowed()).isTrue();
+            assertThat(p.requestsRemaining()).isEqualTo(9);
+            assertThat(p.tokensRemaining()).isEqualTo(1000);
+            p.release();
+        }
+    }
+
+    @Test
     void tpmReservesTheEstimateAndReconcilesWithRealUsage() {
         Limits key = Limits.key(Limits.UNLIMITED, 1000, Limits.UNLIMITED);
         long estimate = RateLimiter.estimateTokens(100, 500, 256);

@@ -24,6 +24,16 @@ class TokenBucketTest {
     }
 
     @Test
+    void aNewBucketIsFullWhateverTheClockReads() {
+        for (long now : new long[] {Long.MIN_VALUE / 4, -1, 0, 1, Long.MAX_VALUE / 4}) {
+            TokenBucket bucket = new TokenBucket(10, Duration.ofMinutes(1));
+            assertThat(bucket.available(now)).as("at %d", now).isEqualTo(10);
+            assertThat(bucket.tryAcquire(10, now)).isZero();
+            assertThat(bucket.available(now)).isZero();
+        }
+    }
+
+    @Test
     void refillIsContinuousAndNeverAboveTheLimit() {
         TokenBucket bucket = new TokenBucket(600, Duration.ofMinutes(1)); // one token every 100 ms
         assertThat(bucket.tryAcquire(600, T0)).isZero();
