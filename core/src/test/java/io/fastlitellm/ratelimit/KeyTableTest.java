@@ -16,8 +16,8 @@ class KeyTableTest {
 
     @Test
     void sizedForMaxKeysAtAtMostThreeQuartersLoad() {
-        assertThat(new KeyTable(1_000_000).capacity()).isEqualTo(1 << 21);
-        assertThat(new KeyTable(1000).capacity()).isEqualTo(2048);
+        assertThat(new KeyTable(1_000_000).capacity()).isEqualTo(1_333_334);
+        assertThat(new KeyTable(1000).capacity()).isEqualTo(1334);
         assertThat(new KeyTable(1).capacity()).isEqualTo(16);
     }
 
