@@ -8,7 +8,7 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * The in-memory {@link LimitStore}: an open-addressing hash table, sized once for {@code maxKeys},
  * holding per key a reference to the caller's key string and three longs (request GCRA time, token
- * GCRA time, requests in flight). Sized for a load factor of 3/4 when full: 4/3 slots of 4 + 24
+ * GCRA time, the key's hash beside its requests in flight). Sized for a load factor of 3/4 when full: 4/3 slots of 4 + 24
  * bytes, 37.3 bytes a key, the caller's strings aside; no object per key.
  *
  * <h2>Eviction</h2>
@@ -47,7 +47,9 @@ final class KeyTable implements LimitStore {
     static final int STRIDE = 3;
     private static final int REQ = 0;
     private static final int TOK = 1;
+    /** High 32 bits: the key's hash, so probes past other keys need not read their strings; low 32: requests in flight. */
     private static final int PAR = 2;
+    private static final long IN_FLIGHT = 0xFFFF_FFFFL;
 
     /** A slot whose key was evicted; probes go past it, inserts reuse it. */
     static final Object TOMBSTONE = new Object() {
@@ -124,7 +126,9 @@ final class KeyTable implements LimitStore {
                 return i;
             }
             if (k instanceof String s) {
-                if (s.hashCode() == hash && s.equals(key)) {
+                // The hash sits in the cells read next anyway; another key's string stays unread.
+                // A slot reused meanwhile may show the new key's hash: stillOwns catches that.
+                if ((int) ((long) CELLS.getAcquire(cells, i * STRIDE + PAR) >>> 32) == hash && s.equals(key)) {
                     return i;
                 }
             } else if (k instanceof Evicting e && e.key.equals(key)) {
@@ -163,6 +167,15 @@ final class KeyTable implements LimitStore {
                     break;
                 }
                 slot = after(slot);
+            }
+            // Keep the in-flight half: a stale checker may be about to undo its increment here.
+            int idx = slot * STRIDE + PAR;
+            long hashBits = (long) key.hashCode() << 32;
+            for (;;) {
+                long cell = (long) CELLS.getVolatile(cells, idx);
+                if (CELLS.compareAndSet(cells, idx, cell, hashBits | (cell & IN_FLIGHT))) {
+                    break;
+                }
             }
             KEYS.setVolatile(keys, slot, key);
             size = size + 1;
@@ -241,8 +254,8 @@ final class KeyTable implements LimitStore {
         }
         if (limits.maxParallel != Limits.UNLIMITED) {
             for (;;) {
-                long inFlight = (long) CELLS.getVolatile(cells, base + PAR);
-                if (inFlight >= limits.maxParallel) {
+                long cell = (long) CELLS.getVolatile(cells, base + PAR);
+                if ((cell & IN_FLIGHT) >= limits.maxParallel) {
                     giveBackRequest(base, limits, now);
                     if (tokens > 0 && limits.tokens != Limits.UNLIMITED) {
                         giveBack(base + TOK, Gcra.cost(tokens, limits.tokenIntervalNanos), now);
@@ -250,7 +263,7 @@ final class KeyTable implements LimitStore {
                     out.deny(Permit.PARALLEL, 0);
                     return false;
                 }
-                if (CELLS.compareAndSet(cells, base + PAR, inFlight, inFlight + 1)) {
+                if (CELLS.compareAndSet(cells, base + PAR, cell, cell + 1)) {
                     break;
                 }
             }
@@ -379,12 +392,12 @@ final class KeyTable implements LimitStore {
         }
         int idx = i * STRIDE + PAR;
         for (;;) {
-            long inFlight = (long) CELLS.getVolatile(cells, idx);
-            if (inFlight <= 0) {
+            long cell = (long) CELLS.getVolatile(cells, idx);
+            if ((cell & IN_FLIGHT) == 0) {
                 throw new IllegalStateException("releaseParallel: key '" + key
                         + "' holds no request in flight (expected: one release per admitted request)");
             }
-            if (CELLS.compareAndSet(cells, idx, inFlight, inFlight - 1)) {
+            if (CELLS.compareAndSet(cells, idx, cell, cell - 1)) {
                 return;
             }
         }
@@ -393,7 +406,7 @@ final class KeyTable implements LimitStore {
     /** Requests in flight for {@code key} (0 for an absent key), for tests and metrics. */
     long inFlight(String key) {
         int i = find(key);
-        return i < 0 ? 0 : (long) CELLS.getVolatile(cells, i * STRIDE + PAR);
+        return i < 0 ? 0 : (long) CELLS.getVolatile(cells, i * STRIDE + PAR) & IN_FLIGHT;
     }
 
     /**
@@ -412,7 +425,7 @@ final class KeyTable implements LimitStore {
     }
 
     private boolean idle(int base, long now) {
-        return (long) CELLS.getVolatile(cells, base + PAR) == 0
+        return ((long) CELLS.getVolatile(cells, base + PAR) & IN_FLIGHT) == 0
                 && (long) CELLS.getVolatile(cells, base + REQ) <= now
                 && (long) CELLS.getVolatile(cells, base + TOK) <= now;
     }

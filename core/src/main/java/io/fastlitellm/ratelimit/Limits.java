@@ -40,6 +40,10 @@ public final class Limits {
         this.requests = check("requests", requests);
         this.tokens = check("tokens", tokens);
         this.maxParallel = check("maxParallel", maxParallel);
+        if (maxParallel > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("maxParallel: " + maxParallel + " (expected: <= " + Integer.MAX_VALUE
+                    + ", or Limits.UNLIMITED)");
+        }
         if (period == null || period.isNegative() || period.isZero()) {
             throw new IllegalArgumentException("period: " + period + " (expected: > 0)");
         }

@@ -89,6 +89,20 @@ class KeyTableTest {
     }
 
     @Test
+    void keysWithEqualHashesOrEqualTextInOtherStringsAreTold() {
+        KeyTable table = new KeyTable(10);
+        assertThat("Aa".hashCode()).isEqualTo("BB".hashCode());
+        Limits one = Limits.key(1, Limits.UNLIMITED, Limits.UNLIMITED);
+        assertThat(check(table, "Aa", one, 0, 0)).isTrue();
+        assertThat(check(table, "BB", one, 0, 0)).isTrue();
+        assertThat(check(table, new String("Aa".toCharArray()), one, 0, 0)).isFalse();
+        assertThat(check(table, new String("BB".toCharArray()), one, 0, 0)).isFalse();
+        assertThat(table.size()).isEqualTo(2);
+        assertThatThrownBy(() -> Limits.key(1, 1, 1L << 31))
+                .hasMessage("maxParallel: 2147483648 (expected: <= 2147483647, or Limits.UNLIMITED)");
+    }
+
+    @Test
     void refundsToAnEvictedKeyChangeNothingAndChargesRecreateIt() {
         KeyTable table = new KeyTable(10);
         Limits tpm = Limits.key(Limits.UNLIMITED, 600, Limits.UNLIMITED); // a token every 100 ms
