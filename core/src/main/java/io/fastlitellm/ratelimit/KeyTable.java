@@ -125,15 +125,18 @@ final class KeyTable implements LimitStore {
             if (k == key) {
                 return i;
             }
-            if (k instanceof String s) {
-                // The hash sits in the cells read next anyway; another key's string stays unread.
-                // A slot reused meanwhile may show the new key's hash: stillOwns catches that.
-                if ((int) ((long) CELLS.getAcquire(cells, i * STRIDE + PAR) >>> 32) == hash && s.equals(key)) {
-                    return i;
+            // Compare the hash kept in the cells before touching k at all: even instanceof reads k's
+            // header, a cache miss per probe at a million keys. A slot reused meanwhile may show the
+            // new key's hash: stillOwns catches that.
+            if (k != TOMBSTONE && (int) ((long) CELLS.getAcquire(cells, i * STRIDE + PAR) >>> 32) == hash) {
+                if (k instanceof String s) {
+                    if (s.equals(key)) {
+                        return i;
+                    }
+                } else if (k instanceof Evicting e && e.key.equals(key)) {
+                    KEYS.compareAndSet(keys, i, e, e.key);
+                    continue; // read the slot again: the key is back, or the eviction won
                 }
-            } else if (k instanceof Evicting e && e.key.equals(key)) {
-                KEYS.compareAndSet(keys, i, e, e.key);
-                continue; // read the slot again: the key is back, or the eviction won
             }
             i = after(i);
             probes++;
