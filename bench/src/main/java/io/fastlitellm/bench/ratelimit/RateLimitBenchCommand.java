@@ -1,0 +1,141 @@
+package io.fastlitellm.bench.ratelimit;
+
+import io.fastlitellm.bench.ratelimit.KeyedLimiters.KeyedLimiter;
+import java.lang.management.ManagementFactory;
+import java.lang.ref.Reference;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.atomic.AtomicLong;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code fast-litellm bench ratelimit --keys N --checks M [--threads T]}: ours, Bucket4j and
+ * Resilience4j on the same keys in the same run, one line each:
+ * {@code impl=<name> keys=N threads=T ns_per_check=X bytes_per_key=Y}.
+ *
+ * <p>How it measures, per implementation: first {@code bytes_per_key}, the heap in use after a full
+ * GC with every key checked once, minus the heap in use before, over N; the key strings exist
+ * before and after, so they are not counted, everything the limiter holds per key is. Then a warm-up
+ * of {@code M} checks (for the JIT), then {@code M} checks split over T threads, each thread walking
+ * its own uniformly random sequence of keys. {@code ns_per_check} is the wall time times T over M:
+ * what one check costs one thread, so that "2 threads no slower per check than one" reads directly.
+ */
+@Command(name = "ratelimit", mixinStandardHelpOptions = true,
+        description = "Keyed rate limiters: fast-litellm beside Bucket4j and Resilience4j, same keys, same run.")
+public final class RateLimitBenchCommand implements Callable<Integer> {
+
+    @Option(names = "--keys", description = "Distinct keys (default: ${DEFAULT-VALUE}).")
+    int keys = 1000;
+
+    @Option(names = "--checks", description = "Checks measured per implementation (default: ${DEFAULT-VALUE}).")
+    long checks = 20_000_000;
+
+    @Option(names = "--threads", description = "Threads sharing the checks (default: ${DEFAULT-VALUE}).")
+    int threads = 1;
+
+    @Option(names = "--impl", split = ",", description = "Implementations to run (default: all: ${DEFAULT-VALUE}).")
+    List<String> impls = KeyedLimiters.NAMES;
+
+    @Option(names = "--clock", description = "Clock given to ours: ticking (1 ms ticker thread, as the gateway uses)"
+            + " or nanotime (System.nanoTime() on every check) (default: ${DEFAULT-VALUE}).")
+    String clock = "ticking";
+
+    @Override
+    public Integer call() throws Exception {
+        if (keys < 1) {
+            throw new IllegalArgumentException("--keys: " + keys + " (expected: >= 1)");
+        }
+        if (threads < 1 || threads > 256) {
+            throw new IllegalArgumentException("--threads: " + threads + " (expected: 1..256)");
+        }
+        if (checks < threads) {
+            throw new IllegalArgumentException("--checks: " + checks + " (expected: >= --threads)");
+        }
+        for (String impl : impls) {
+            KeyedLimiters.create(impl, 1, clock); // fail on a bad name before any long run
+        }
+        String[] keyStrings = KeyedLimiters.keys(keys);
+        int orderLength = (int) Math.min(1 << 22, Math.max(keys, checks / threads));
+        int[][] orders = new int[threads][];
+        for (int t = 0; t < threads; t++) {
+            orders[t] = KeyOrder.uniform(keys, orderLength, 42 + t);
+        }
+        for (String impl : impls) {
+            long used0 = heapUsedAfterGc();
+            KeyedLimiter limiter = KeyedLimiters.create(impl, keys, clock);
+            for (String key : keyStrings) {
+                limiter.check(key);
+            }
+            long used1 = heapUsedAfterGc();
+            double bytesPerKey = (double) (used1 - used0) / keys;
+            run(limiter, keyStrings, orders, checks); // warm-up
+            long nanos = run(limiter, keyStrings, orders, checks);
+            double nsPerCheck = (double) nanos * threads / checks;
+            System.out.printf("impl=%s keys=%d threads=%d ns_per_check=%.1f bytes_per_key=%.1f%n",
+                    impl, keys, threads, nsPerCheck, bytesPerKey);
+            System.out.flush();
+            Reference.reachabilityFence(limiter);
+        }
+        Reference.reachabilityFence(keyStrings);
+        return 0;
+    }
+
+    /** Wall nanoseconds for {@code checks} checks over all threads. */
+    private long run(KeyedLimiter limiter, String[] keyStrings, int[][] orders, long checks) throws Exception {
+        int n = orders.length;
+        CyclicBarrier barrier = new CyclicBarrier(n + 1);
+        AtomicLong denied = new AtomicLong();
+        List<Thread> workers = new ArrayList<>();
+        for (int t = 0; t < n; t++) {
+            int[] order = orders[t];
+            KeyedLimiter handle = limiter.forThread();
+            long count = checks / n + (t < checks % n ? 1 : 0);
+            Thread worker = new Thread(() -> {
+                try {
+                    barrier.await();
+                    long refused = 0;
+                    int i = 0;
+                    for (long c = 0; c < count; c++) {
+                        if (!handle.check(keyStrings[order[i]])) {
+                            refused++;
+                        }
+                        if (++i == order.length) {
+                            i = 0;
+                        }
+                    }
+                    denied.addAndGet(refused);
+                    barrier.await();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }, "bench-ratelimit-" + t);
+            workers.add(worker);
+            worker.start();
+        }
+        barrier.await();
+        long start = System.nanoTime();
+        barrier.await();
+        long nanos = System.nanoTime() - start;
+        for (Thread worker : workers) {
+            worker.join();
+        }
+        if (denied.get() != 0) {
+            throw new IllegalStateException(denied.get() + " checks were refused: the limit must admit every check");
+        }
+        return nanos;
+    }
+
+    private static long heapUsedAfterGc() throws InterruptedException {
+        var memory = ManagementFactory.getMemoryMXBean();
+        long used = Long.MAX_VALUE;
+        for (int i = 0; i < 4; i++) {
+            System.gc();
+            Thread.sleep(50);
+            used = Math.min(used, memory.getHeapMemoryUsage().getUsed());
+        }
+        return used;
+    }
+}

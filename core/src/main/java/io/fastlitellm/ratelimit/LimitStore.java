@@ -1,0 +1,50 @@
+package io.fastlitellm.ratelimit;
+
+/**
+ * Where limit state lives, keyed by a string (a virtual key, a deployment id). The algorithm is the
+ * one {@link Limits} describes (token buckets for requests and tokens, a counter for requests in
+ * flight), so a key's whole state is three numbers: two GCRA arrival times and one count. A Redis
+ * implementation keeps them in one hash per key and runs each method as one Lua script.
+ *
+ * <p>Every implementation promises: {@link #tryAcquire} consumes all of a key's applicable limits or
+ * none; no limit ever admits beyond its documented semantics, whatever the concurrency; a key never
+ * seen is a key with full buckets and nothing in flight.
+ */
+public interface LimitStore {
+
+    /**
+     * Checks and, when all pass, consumes at {@code nowNanos}: one request from
+     * {@code limits.requests()}, {@code tokens} from {@code limits.tokens()}, one slot of
+     * {@code limits.maxParallel()}. Writes the verdict into {@code out} with {@link Permit#grant} or
+     * {@link Permit#deny}.
+     *
+     * @return whether the request was admitted
+     */
+    boolean tryAcquire(String key, Limits limits, long tokens, long nowNanos, Permit out);
+
+    /** Charges ({@code tokens > 0}) or refunds ({@code < 0}) tokens after the fact; see {@link TokenBucket}. */
+    void adjustTokens(String key, Limits limits, long tokens, long nowNanos);
+
+    /** Gives back one request taken by {@link #tryAcquire} (a cancelled request). */
+    void refundRequest(String key, Limits limits, long nowNanos);
+
+    /** Frees one requests-in-flight slot taken by {@link #tryAcquire}. */
+    void releaseParallel(String key, Limits limits);
+
+    /**
+     * Maintenance: drops state that no longer matters. Returns nanoseconds until it is worth running
+     * again.
+     */
+    long cleanup(long nowNanos);
+
+    /** Keys held now. */
+    int size();
+
+    /**
+     * The in-process store: a lock-free open-addressing table for up to {@code maxKeys} keys,
+     * allocated up front at 37.3 bytes a key (see {@link KeyTable}).
+     */
+    static LimitStore inMemory(int maxKeys) {
+        return new KeyTable(maxKeys);
+    }
+}
