@@ -191,7 +191,7 @@ public final class Router {
                     if (memberships.compareAndSet(d, cur, next)) break;
                 }
             }
-            t.rebuild(now, minute);
+            t.rebuild();
         }
         return p;
     }
@@ -348,7 +348,7 @@ public final class Router {
     }
 
     private static void rebuild(Pool p, long now, long minute) {
-        for (Tier t : p.tiers) t.rebuild(now, minute);
+        for (Tier t : p.tiers) t.rebuild();
     }
 
     // ---------------------------------------------------------------- resolution
@@ -532,7 +532,7 @@ public final class Router {
         long minute = minuteOf(now);
         store.addInFlight(d, 1);
         store.addUsage(d, minute, 1, 0);
-        refresh(d, false, now, minute);
+        refresh(d, false);
     }
 
     void recordSuccess(int d, long latencyNanos, long ttftNanos, long promptTokens, long completionTokens) {
@@ -544,7 +544,7 @@ public final class Router {
         long perToken = Math.max(1, completionTokens);
         if (latencyNanos > 0) store.addLatencySample(d, false, latencyNanos / perToken);
         if (ttftNanos > 0) store.addLatencySample(d, true, ttftNanos / perToken);
-        refresh(d, false, now, minute);
+        refresh(d, false);
     }
 
     boolean recordFailure(int d, int status, long retryAfterMillis, ErrorClass errorClass) {
@@ -568,7 +568,7 @@ public final class Router {
                 cool = false;
             }
         }
-        refresh(d, cool, now, minute);
+        refresh(d, cool);
         return cool;
     }
 
@@ -593,9 +593,9 @@ public final class Router {
         return !retryable;
     }
 
-    private void refresh(int d, boolean cooldownChanged, long now, long minute) {
+    private void refresh(int d, boolean cooldownChanged) {
         for (Membership m : memberships.get(d)) {
-            if (cooldownChanged || m.tier.strategy != RoutingStrategy.SIMPLE_SHUFFLE) m.tier.refresh(m.pos, now, minute);
+            if (cooldownChanged || m.tier.strategy != RoutingStrategy.SIMPLE_SHUFFLE) m.tier.refresh(m.pos);
         }
     }
 
@@ -619,7 +619,7 @@ public final class Router {
             long minute = minuteOf(now);
             while (!expiries.isEmpty() && now - expiries.peek()[0] >= 0) {
                 int d = (int) expiries.poll()[1];
-                if (!inCooldown(d, now)) refresh(d, true, now, minute);
+                if (!inCooldown(d, now)) refresh(d, true);
             }
             if (expiries.isEmpty()) {
                 expiryPending = false;

@@ -93,10 +93,11 @@ final class Tier {
     }
 
     /** Rebuilds the whole index from the store (construction, a new minute, {@link Router#refreshFromStore}). */
-    void rebuild(long now, long minute) {
+    void rebuild() {
         lock.lock();
         try {
-            rebuildLocked(now, minute);
+            long now = router.now();
+            rebuildLocked(now, Router.minuteOf(now));
         } finally {
             lock.unlock();
         }
@@ -108,12 +109,17 @@ final class Tier {
         for (int p = 0; p < members.length; p++) setLocked(p, now, minute);
     }
 
-    /** Recomputes one position's key from the store. */
-    void refresh(int pos, long now, long minute) {
+    /**
+     * Recomputes one position's key from the store. The clock is read under the lock: a time read
+     * before it could be older than a cooldown expiry processed meanwhile, and would leave the
+     * deployment out of the index for good.
+     */
+    void refresh(int pos) {
         if (tree == null && sum == null) return;
         lock.lock();
         try {
-            setLocked(pos, now, minute);
+            long now = router.now();
+            setLocked(pos, now, Router.minuteOf(now));
         } finally {
             lock.unlock();
         }
@@ -164,7 +170,8 @@ final class Tier {
         if (tree == null && sum == null) return scan(tokens, stream, now, minute, random);
         if (minuteSensitive && minute != this.minute && lock.tryLock()) {
             try {
-                if (minute != this.minute) rebuildLocked(now, minute);
+                long fresh = router.now();
+                if (Router.minuteOf(fresh) != this.minute) rebuildLocked(fresh, Router.minuteOf(fresh));
             } finally {
                 lock.unlock();
             }
