@@ -166,11 +166,10 @@ public final class Router {
         this.wildcards = List.copyOf(wild);
         this.catchAll = star;
         long now = nanoTime.getAsLong();
-        long minute = minuteOf(now);
         for (Group g : groups.values()) {
-            g.all = newPool(g.name, g.members, now, minute);
+            g.all = newPool(g.name, g.members);
             int[] defaults = Arrays.stream(g.members).filter(d -> deployments[d].tags().contains("default")).toArray();
-            g.untagged = defaults.length == 0 ? g.all : newPool(g.name, defaults, now, minute);
+            g.untagged = defaults.length == 0 ? g.all : newPool(g.name, defaults);
         }
         for (int i = 0; i < n; i++) {
             long until = store.cooldownUntil(i);
@@ -178,7 +177,7 @@ public final class Router {
         }
     }
 
-    private Pool newPool(String group, int[] members, long now, long minute) {
+    private Pool newPool(String group, int[] members) {
         Pool p = new Pool(this, group, members, true);
         for (Tier t : p.tiers) {
             for (int pos = 0; pos < t.members.length; pos++) {
@@ -339,15 +338,18 @@ public final class Router {
     /** Recomputes every index from the store: for a store shared with other instances, call periodically. */
     public void refreshFromStore() {
         long now = nanoTime.getAsLong();
-        long minute = minuteOf(now);
+        for (int d = 0; d < deployments.length; d++) {
+            // cooldowns another instance started: this instance must also bring them back
+            if (inCooldown(d, now)) scheduleExpiry(d, store.cooldownUntil(d));
+        }
         for (Group g : groups.values()) {
-            rebuild(g.all, now, minute);
-            if (g.untagged != g.all) rebuild(g.untagged, now, minute);
-            for (Pool p : g.byTags.values()) rebuild(p, now, minute);
+            rebuild(g.all);
+            if (g.untagged != g.all) rebuild(g.untagged);
+            for (Pool p : g.byTags.values()) rebuild(p);
         }
     }
 
-    private static void rebuild(Pool p, long now, long minute) {
+    private static void rebuild(Pool p) {
         for (Tier t : p.tiers) t.rebuild();
     }
 
@@ -417,8 +419,7 @@ public final class Router {
         synchronized (g) {
             p = g.byTags.get(key);
             if (p == null) {
-                long now = nanoTime.getAsLong();
-                p = newPool(g.name, members, now, minuteOf(now));
+                p = newPool(g.name, members);
                 g.byTags.put(key, p);
             }
         }
@@ -440,9 +441,14 @@ public final class Router {
         if (inCooldown(d, now)) return false;
         if (tokens > t.minMaxInputTokens && tokens > maxInputTokens[d]) return false;
         RoutingStrategy s = t.strategy;
-        boolean limited = s != RoutingStrategy.SIMPLE_SHUFFLE && s != RoutingStrategy.LEAST_BUSY;
-        if ((limited || settings.enablePreCallChecks()) && !hasOwnHeadroom(d, tokens, minute)) return false;
-        return !settings.enablePreCallChecks() || headroom == null || headroom.hasHeadroom(deployments[d], tokens);
+        // the usage, latency and cost strategies skip deployments over their limits by themselves
+        if (s != RoutingStrategy.SIMPLE_SHUFFLE && s != RoutingStrategy.LEAST_BUSY && !hasOwnHeadroom(d, tokens, minute)) return false;
+        return !settings.enablePreCallChecks() || hasHeadroom(d, tokens, minute);
+    }
+
+    /** The pre-call rpm/tpm check: the injected {@link HeadroomCheck}, else the router's own counters. */
+    private boolean hasHeadroom(int d, long tokens, long minute) {
+        return headroom != null ? headroom.hasHeadroom(deployments[d], tokens) : hasOwnHeadroom(d, tokens, minute);
     }
 
     private boolean hasOwnHeadroom(int d, long tokens, long minute) {
@@ -466,11 +472,11 @@ public final class Router {
     /** Explains why no deployment of the pool was chosen: an O(n) scan, on the failure path only. */
     private RouterException unavailable(Pool pool, RouteRequest request, long now) {
         long minute = minuteOf(now);
-        int cooling = 0, tooSmall = 0, limited = 0, noHeadroom = 0;
+        int cooling = 0, tooSmall = 0, limited = 0, noHeadroom = 0, other = 0;
         long soonest = Long.MAX_VALUE;
         long largestWindow = 0;
-        boolean anyLimitStrategy = settings.routingStrategy() != RoutingStrategy.SIMPLE_SHUFFLE
-                && settings.routingStrategy() != RoutingStrategy.LEAST_BUSY;
+        RoutingStrategy s = settings.routingStrategy();
+        boolean strategyLimits = s != RoutingStrategy.SIMPLE_SHUFFLE && s != RoutingStrategy.LEAST_BUSY;
         for (int d : pool.members) {
             largestWindow = Math.max(largestWindow, maxInputTokens[d]);
             if (inCooldown(d, now)) {
@@ -478,15 +484,17 @@ public final class Router {
                 soonest = Math.min(soonest, store.cooldownUntil(d) - now);
             } else if (request.inputTokens() > maxInputTokens[d]) {
                 tooSmall++;
-            } else if ((anyLimitStrategy || settings.enablePreCallChecks()) && !hasOwnHeadroom(d, request.inputTokens(), minute)) {
+            } else if (strategyLimits && !hasOwnHeadroom(d, request.inputTokens(), minute)) {
                 limited++;
-            } else {
+            } else if (settings.enablePreCallChecks() && !hasHeadroom(d, request.inputTokens(), minute)) {
                 noHeadroom++;
+            } else {
+                other++; // became available while this request was being routed
             }
         }
         int n = pool.members.length;
         String g = pool.group;
-        if (tooSmall > 0 && cooling + limited + noHeadroom == 0 || tooSmall == n) {
+        if (tooSmall > 0 && cooling + limited + noHeadroom + other == 0) {
             return new RouterException(400, ErrorClass.CONTEXT_WINDOW_EXCEEDED, g, 0, "Context window exceeded for model group '" + g
                     + "': the prompt has " + request.inputTokens() + " tokens, the largest max_input_tokens of its "
                     + n + " deployment(s) is " + largestWindow);
@@ -497,6 +505,7 @@ public final class Router {
         if (tooSmall > 0) cause.append(cause.length() > 0 ? ", " : "").append(tooSmall).append(" with max_input_tokens below the prompt's ")
                 .append(request.inputTokens()).append(" tokens");
         if (noHeadroom > 0) cause.append(cause.length() > 0 ? ", " : "").append(noHeadroom).append(" without rate-limit headroom");
+        if (other > 0) cause.append(cause.length() > 0 ? ", " : "").append(other).append(" freed while routing: retry");
         long retryAfter;
         if (cooling == n) {
             retryAfter = Math.max(1, (soonest + 999_999) / 1_000_000);
@@ -616,7 +625,6 @@ public final class Router {
         if (wait) expiryLock.lock();
         else if (!expiryLock.tryLock()) return;
         try {
-            long minute = minuteOf(now);
             while (!expiries.isEmpty() && now - expiries.peek()[0] >= 0) {
                 int d = (int) expiries.poll()[1];
                 if (!inCooldown(d, now)) refresh(d, true);
