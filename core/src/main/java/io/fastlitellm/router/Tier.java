@@ -25,6 +25,8 @@ final class Tier {
     /** simple-shuffle weights in the tier's mode (weight x 1e6, else rpm, else tpm, else 1). */
     private final long[] weights;
     private final SumTree sum;
+    /** simple-shuffle: O(1) draws over all weights; rejected draws fall back to {@link #sum}. */
+    private final AliasTable alias;
     private final MinTree tree;
     private final MinTree ttftTree;
     /** The smallest context window in the tier: prompts up to it need no per-deployment check. */
@@ -51,6 +53,7 @@ final class Tier {
         this.minMaxInputTokens = minMax;
         boolean shuffle = strategy == RoutingStrategy.SIMPLE_SHUFFLE;
         this.weights = shuffle ? shuffleWeights(router, members) : null;
+        this.alias = shuffle && indexed ? AliasTable.of(weights) : null;
         this.shuffleEligible = shuffle ? new long[(members.length + 63) >>> 6] : null;
         this.minuteSensitive = indexed && !shuffle && (limits || usesUsage());
         if (!indexed) {
@@ -181,6 +184,12 @@ final class Tier {
         }
         if (eligible == 0) return -1;
         if (sum != null) {
+            if (alias != null) {
+                for (int attempt = 0; attempt < 3; attempt++) {
+                    int d = members[alias.sample(random)];
+                    if (router.passes(this, d, tokens, now, minute)) return d;
+                }
+            }
             for (int attempt = 0; attempt < 4; attempt++) {
                 int p = sum.sample(random);
                 if (p < 0) break;

@@ -69,6 +69,20 @@ class RouterSelectionTest {
     }
 
     @Test
+    void simpleShuffleKeepsExactSharesWhenMostDeploymentsAreCooling() {
+        List<Deployment> ds = new ArrayList<>();
+        for (int i = 1; i <= 10; i++) ds.add(dep("w" + i, "g").weight(i).build());
+        Router r = router(ds, RouterSettings.builder());
+        for (int i = 1; i <= 10; i++) {
+            if (i != 3 && i != 9) assertThat(r.recordFailure(r.deployment("w" + i), 429, 0, ErrorClass.RATE_LIMIT)).isTrue();
+        }
+        int n = 40_000;
+        Map<String, Integer> c = shares(r, "g", RouteRequest.EMPTY, n);
+        assertThat(c.keySet()).containsExactlyInAnyOrder("w3", "w9");
+        assertShare(c, "w3", 0.25, n);
+    }
+
+    @Test
     void leastBusyPicksFewestInFlight() {
         Router r = router(List.of(dep("a", "g").build(), dep("b", "g").build(), dep("c", "g").build()),
                 RouterSettings.builder().routingStrategy(RoutingStrategy.LEAST_BUSY));
