@@ -1,6 +1,7 @@
 package io.fastlitellm.router;
 
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -40,15 +41,18 @@ public final class InMemoryDeploymentStateStore implements DeploymentStateStore 
         final AtomicReference<Minute> minute = new AtomicReference<>(new Minute(Long.MIN_VALUE, 0, 0, 0, 0));
         final Window latency = new Window();
         final Window ttft = new Window();
-        volatile long cooldownUntil = NO_COOLDOWN;
     }
 
     private final Slot[] slots;
+    /** Read on every selection: kept in one flat array rather than in the slots, to save a cache miss. */
+    private final AtomicLongArray cooldownUntil;
 
     public InMemoryDeploymentStateStore(int deployments) {
         if (deployments < 0) throw new IllegalArgumentException("deployments: " + deployments + " (expected: >= 0)");
         slots = new Slot[deployments];
         for (int i = 0; i < deployments; i++) slots[i] = new Slot();
+        cooldownUntil = new AtomicLongArray(deployments);
+        for (int i = 0; i < deployments; i++) cooldownUntil.set(i, NO_COOLDOWN);
     }
 
     @Override
@@ -132,11 +136,11 @@ public final class InMemoryDeploymentStateStore implements DeploymentStateStore 
 
     @Override
     public long cooldownUntil(int slot) {
-        return slots[slot].cooldownUntil;
+        return cooldownUntil.get(slot);
     }
 
     @Override
     public void setCooldownUntil(int slot, long untilNanos) {
-        slots[slot].cooldownUntil = untilNanos;
+        cooldownUntil.set(slot, untilNanos);
     }
 }
