@@ -39,7 +39,10 @@ public final class ConfigLoader {
     static final long DEFAULT_MAX_REQUEST_BYTES = 10L * 1024 * 1024;
 
     private static final Set<String> TOP_LEVEL = Set.of(
-            "model_list", "router_settings", "litellm_settings", "general_settings", "environment_variables");
+            "model_list", "router_settings", "litellm_settings", "general_settings", "environment_variables",
+            "virtual_keys");
+    private static final Set<String> KEY_FIELDS = Set.of(
+            "key", "key_alias", "models", "rpm_limit", "tpm_limit", "max_parallel_requests", "metadata");
     private static final Set<String> DEPLOYMENT_KEYS = Set.of("model_name", "litellm_params", "model_info");
     private static final Set<String> ROUTER_KEYS = Set.of(
             "routing_strategy", "routing_strategy_args", "model_group_alias", "num_retries", "timeout",
@@ -53,7 +56,7 @@ public final class ConfigLoader {
             "drop_params", "request_timeout", "num_retries", "fallbacks", "context_window_fallbacks",
             "content_policy_fallbacks", "default_fallbacks", "set_verbose", "json_logs", "modify_params", "ssl_verify");
     private static final Set<String> GENERAL_KEYS = Set.of(
-            "master_key", "database_url", "max_request_size_mb", "max_response_size_mb");
+            "master_key", "database_url", "max_request_size_mb", "max_response_size_mb", "default_completion_tokens");
     private static final Set<String> ROUTING_STRATEGIES = Set.of(
             "simple-shuffle", "least-busy", "usage-based-routing", "usage-based-routing-v2",
             "latency-based-routing", "cost-based-routing");
@@ -190,8 +193,47 @@ public final class ConfigLoader {
                         + ": \"" + alias.getValue() + "\" is not a model_name in model_list");
             }
         }
+        List<VirtualKeyConfig> keys = virtualKeys(root.get("virtual_keys"), masterKey, groups, aliases.keySet());
+        Long defaultCompletion = general.get("default_completion_tokens").optionalLong(0);
         return new GatewayConfig(sourceName, List.copyOf(deployments), Map.copyOf(aliases), masterKey,
-                maxRequestBytes, dropParams, router, litellm, general);
+                maxRequestBytes, dropParams, router, litellm, general, keys,
+                defaultCompletion == null ? 0 : defaultCompletion);
+    }
+
+    private List<VirtualKeyConfig> virtualKeys(ConfigNode list, String masterKey, Set<String> groups, Set<String> aliases) {
+        List<VirtualKeyConfig> out = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (ConfigNode k : list.elements()) {
+            if (!k.isMap()) {
+                throw k.error("expected a key (key, models, rpm_limit, ...)");
+            }
+            k.warnUnknownKeys(KEY_FIELDS, warnings);
+            String key = k.get("key").requireString();
+            if (!key.startsWith("sk-")) {
+                throw k.get("key").invalid("must start with \"sk-\" (as in LiteLLM)");
+            }
+            if (key.equals(masterKey)) {
+                throw k.get("key").invalid("is the master_key (expected: a key of its own)");
+            }
+            if (!seen.add(key)) {
+                throw k.get("key").invalid("is declared twice (expected: unique keys)");
+            }
+            List<String> models = k.get("models").stringList();
+            for (int i = 0; i < models.size(); i++) {
+                String m = models.get(i);
+                if (!groups.contains(m) && !aliases.contains(m) && !m.equals("*") && !m.endsWith("/*")) {
+                    throw k.get("models").elements().get(i).invalid("\"" + m + "\" is not a model_name in model_list");
+                }
+            }
+            Long rpm = k.get("rpm_limit").optionalLong(0);
+            Long tpm = k.get("tpm_limit").optionalLong(0);
+            Long parallel = k.get("max_parallel_requests").optionalLong(1);
+            k.get("metadata").asMap();
+            out.add(new VirtualKeyConfig(key, k.get("key_alias").string(null), models,
+                    rpm == null ? -1 : rpm, tpm == null ? -1 : tpm, parallel == null ? -1 : parallel,
+                    k.get("metadata").resolvedMap()));
+        }
+        return List.copyOf(out);
     }
 
     private DeploymentConfig deployment(ConfigNode entry, int index, String sourceName) {
@@ -223,6 +265,11 @@ public final class ConfigLoader {
         if (id == null) {
             id = derivedId(modelName, resolvedParams);
         }
+        for (String key : List.of("cooldown_time", "input_cost_per_token", "output_cost_per_token", "stream_timeout")) {
+            params.get(key).optionalDouble(0, Double.MAX_VALUE);
+        }
+        params.get("extra_headers").asMap();
+        params.get("drop_params").optionalBoolean();
         MockSettings mock = "mock".equals(provider) ? mockSettings(params) : null;
         return new DeploymentConfig(index, modelName, id, model, provider, providerModel,
                 params.get("api_base").string(null),

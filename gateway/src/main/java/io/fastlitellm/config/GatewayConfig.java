@@ -17,6 +17,9 @@ import java.util.Map;
  * @param routerSettings {@code router_settings} as read
  * @param litellmSettings {@code litellm_settings} as read
  * @param generalSettings {@code general_settings} as read
+ * @param virtualKeys the top-level {@code virtual_keys:} list
+ * @param defaultCompletionTokens {@code general_settings.default_completion_tokens}: the completion
+ *     tokens reserved against tpm limits when a request sets no {@code max_tokens} (default 0)
  */
 public record GatewayConfig(
         String source,
@@ -27,7 +30,9 @@ public record GatewayConfig(
         boolean dropParams,
         ConfigNode routerSettings,
         ConfigNode litellmSettings,
-        ConfigNode generalSettings) {
+        ConfigNode generalSettings,
+        List<VirtualKeyConfig> virtualKeys,
+        long defaultCompletionTokens) {
 
     /** Model groups in the order they first appear in {@code model_list}. */
     public Map<String, List<DeploymentConfig>> groups() {

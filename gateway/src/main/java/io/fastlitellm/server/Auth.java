@@ -33,10 +33,13 @@ final class Auth {
         return k == null || k.isBlank() ? null : k.trim();
     }
 
-    /** Throws a 401 {@link ApiError} unless the request carries the master key; no-op when none is set. */
-    static void check(ServerContext sc, HttpHeaders headers) {
-        if (sc.masterKey == null) {
-            return;
+    /**
+     * Who the request comes from; throws a 401 {@link ApiError} unless it carries the master key or
+     * a virtual key. With neither configured, the gateway is open.
+     */
+    static Caller check(ServerContext sc, HttpHeaders headers) {
+        if (sc.masterKey == null && sc.virtualKeys.isEmpty()) {
+            return Caller.OPEN;
         }
         String key = presentedKey(headers);
         if (key == null) {
@@ -44,10 +47,15 @@ final class Auth {
                     "Authentication Error: no API key passed. Send it as 'Authorization: Bearer <key>' "
                             + "(or in an 'api-key' or 'x-api-key' header).", null);
         }
-        if (!MessageDigest.isEqual(sc.masterKey, key.getBytes(StandardCharsets.UTF_8))) {
-            throw new ApiError(401, "auth_error",
-                    "Authentication Error: invalid API key " + redact(key) + ". Check the key you configured.", null);
+        if (sc.masterKey != null && MessageDigest.isEqual(sc.masterKey, key.getBytes(StandardCharsets.UTF_8))) {
+            return Caller.MASTER;
         }
+        Caller virtual = sc.virtualKeys.get(key);
+        if (virtual != null) {
+            return virtual;
+        }
+        throw new ApiError(401, "auth_error",
+                "Authentication Error: invalid API key " + redact(key) + ". Check the key you configured.", null);
     }
 
     static String redact(String key) {

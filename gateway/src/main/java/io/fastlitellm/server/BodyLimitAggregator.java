@@ -12,11 +12,13 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.channel.socket.DuplexChannel;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Aggregates a request body up to {@code general_settings.max_request_size_mb}; a larger body is
- * answered with 413 in OpenAI's error shape (not Netty's plain text) and the connection is closed,
- * since the rest of the body would otherwise be read as the next request.
+ * answered with 413 in OpenAI's error shape (not Netty's plain text) and the connection is closed
+ * gracefully, since the rest of the body would otherwise be read as the next request.
  */
 final class BodyLimitAggregator extends HttpObjectAggregator {
     private final long limit;
@@ -36,6 +38,17 @@ final class BodyLimitAggregator extends HttpObjectAggregator {
         res.headers().set(HttpHeaderNames.CONTENT_TYPE, Headers.JSON);
         HttpUtil.setContentLength(res, body.readableBytes());
         HttpUtil.setKeepAlive(res, false);
-        ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+        ctx.writeAndFlush(res).addListener((ChannelFutureListener) f -> {
+            if (!f.isSuccess() || !(f.channel() instanceof DuplexChannel duplex)) {
+                f.channel().close();
+                return;
+            }
+            // Closing now, with the client still sending its body, would reset the connection and
+            // could destroy the 413 before the client reads it. Send FIN instead, keep discarding
+            // what arrives (the aggregator drops an oversized body), and close once the client
+            // hangs up, or after a grace period.
+            duplex.shutdownOutput();
+            ctx.executor().schedule(() -> ctx.close(), 5, TimeUnit.SECONDS);
+        });
     }
 }

@@ -4,7 +4,9 @@ import io.fastlitellm.config.DeploymentConfig;
 import io.fastlitellm.config.GatewayConfig;
 import io.fastlitellm.provider.MockProvider;
 import io.fastlitellm.provider.Provider;
-import io.fastlitellm.provider.TextTokenCounter;
+import io.fastlitellm.config.RouterFactory;
+import io.fastlitellm.ratelimit.RateLimiter;
+import io.fastlitellm.router.Router;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
@@ -77,11 +79,13 @@ public final class Gateway implements AutoCloseable {
         boolean epoll = Epoll.isAvailable();
         UpstreamClient upstream = new UpstreamClient(upstreamSettings(config), options.nanoTime(),
                 epoll ? EpollSocketChannel.class : NioSocketChannel.class);
-        TextTokenCounter tokens = (model, text) -> EstimatedTokens.text(text);
+        Tokens tokens = new Tokens(config, new com.fasterxml.jackson.databind.ObjectMapper());
         Map<String, Provider> providers = Providers.all(upstream,
                 new MockProvider(options.random(), tokens, PooledByteBufAllocator.DEFAULT), config.dropParams());
-        ServerContext sc = new ServerContext(config, options, providers, tokens,
-                (deployment, body) -> EstimatedTokens.prompt(body));
+        Router router = RouterFactory.build(config, options.nanoTime(), options.random());
+        RateLimiter limiter = RateLimiter.inMemory(Math.max(1024, config.virtualKeys().size() * 2),
+                Math.max(64, config.deployments().size() * 2), options.nanoTime());
+        ServerContext sc = new ServerContext(config, options, providers, tokens, router, limiter);
         for (DeploymentConfig d : config.deployments()) {
             if (!providers.containsKey(d.provider())) {
                 options.log().accept("fast-litellm: warning: " + config.source() + ": model_list[" + d.index()
@@ -114,6 +118,12 @@ public final class Gateway implements AutoCloseable {
             Channel ch = b.bind(options.host(), options.port()).sync().channel();
             // Idle and over-age upstream connections are closed even when no request comes to find them.
             group.scheduleAtFixedRate(() -> upstream.cleanup(options.nanoTime().getAsLong()), 15, 15, TimeUnit.SECONDS);
+            // Cooldowns expire and idle limiter keys are evicted on the injected clock's time.
+            group.scheduleAtFixedRate(() -> {
+                long now = options.nanoTime().getAsLong();
+                router.cleanup(now);
+                limiter.cleanup(now);
+            }, 1, 1, TimeUnit.SECONDS);
             return new Gateway(sc, group, ch, channels, upstream);
         } catch (RuntimeException | InterruptedException e) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);

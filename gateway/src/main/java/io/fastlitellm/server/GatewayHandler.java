@@ -7,6 +7,18 @@ import io.fastlitellm.provider.OpenAiWire;
 import io.fastlitellm.provider.Provider;
 import io.fastlitellm.provider.ProviderError;
 import io.fastlitellm.provider.Usage;
+import io.fastlitellm.ratelimit.Limits;
+import io.fastlitellm.ratelimit.Permit;
+import io.fastlitellm.ratelimit.RateLimiter;
+import io.fastlitellm.router.Decision;
+import io.fastlitellm.router.ErrorClass;
+import io.fastlitellm.router.RouteRequest;
+import io.fastlitellm.router.RouterException;
+import io.fastlitellm.router.RoutingSession;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -111,8 +123,7 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         switch (path) {
             case "/v1/chat/completions", "/chat/completions" -> {
                 requireMethod(method, HttpMethod.POST, ex);
-                Auth.check(sc, req.headers());
-                chat(ctx, req, ex, null);
+                chat(ctx, req, ex, null, Auth.check(sc, req.headers()));
             }
             case "/v1/models", "/models" -> {
                 requireMethod(method, HttpMethod.GET, ex);
@@ -139,8 +150,7 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                             + ". Routes: /v1/chat/completions, /v1/models, /health, /health/liveliness, /health/readiness.", null);
                 }
                 requireMethod(method, HttpMethod.POST, ex);
-                Auth.check(sc, req.headers());
-                chat(ctx, req, ex, azureModel);
+                chat(ctx, req, ex, azureModel, Auth.check(sc, req.headers()));
             }
         }
     }
@@ -164,29 +174,42 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         }
     }
 
-    private void chat(ChannelHandlerContext ctx, FullHttpRequest req, Exchange ex, String modelFromPath) {
+    private void chat(ChannelHandlerContext ctx, FullHttpRequest req, Exchange ex, String modelFromPath, Caller caller) {
         ChatRequestReader.ChatRequest cr = reader.read(req.content(), modelFromPath);
-        String group = sc.resolveGroup(cr.model());
-        if (group == null) {
-            throw ApiError.badRequest("Invalid model name passed in model=" + cr.model()
-                    + ". This gateway serves: " + String.join(", ", sc.servedNames())
-                    + " (GET /v1/models lists them).", "model");
+        caller.checkModel(cr.model(), sc);
+        long promptTokens;
+        try {
+            promptTokens = sc.tokens.prompt(cr.model(), cr.body());
+        } catch (IllegalArgumentException e) {
+            throw ApiError.badRequest("Cannot count the prompt's tokens: " + e.getMessage(), "messages");
         }
-        List<DeploymentConfig> deployments = sc.groups.get(group);
-        DeploymentConfig d = deployments.size() == 1 ? deployments.get(0)
-                : deployments.get(sc.options.random().nextInt(deployments.size()));
-        Provider provider = sc.providers.get(d.provider());
-        if (provider == null) {
-            throw new ApiError(501, "api_error", "Deployment " + d.id() + " of model group " + group
-                    + " uses provider '" + d.provider() + "', which this build of fast-litellm does not support yet "
-                    + "(supported: " + String.join(", ", sc.providers.keySet()) + ").", "model");
+        JsonNode maxTokens = cr.body().hasNonNull("max_completion_tokens")
+                ? cr.body().get("max_completion_tokens") : cr.body().get("max_tokens");
+        ex.request = cr;
+        ex.promptTokens = promptTokens;
+        ex.estimatedTokens = RateLimiter.estimateTokens(promptTokens,
+                maxTokens != null && maxTokens.canConvertToLong() ? Math.max(0, maxTokens.asLong()) : -1,
+                sc.config.defaultCompletionTokens());
+        if (caller.limits() != null) {
+            ex.permit = sc.limiter.acquire(caller.limitKey(), caller.limits(), ex.estimatedTokens);
+            if (!ex.permit.allowed()) {
+                ex.rejectForLimit(ex.permit, "key " + caller.name());
+                return;
+            }
         }
-        ex.group = group;
-        ex.deployment = d;
-        ex.stream = cr.stream();
-        long promptTokens = sc.promptTokens.count(d, cr.body());
-        ex.providerStart = sc.options.nanoTime().getAsLong();
-        ex.call = provider.chat(new ChatCall(d, cr.body(), cr.stream(), cr.includeUsage(), promptTokens, ctx.executor()), ex);
+        ex.session = sc.router.begin(cr.model(), new RouteRequest(promptTokens, tags(cr.body()), cr.stream()));
+        ex.nextAttempt();
+    }
+
+    /** {@code metadata.tags} of a request, for tag-based routing. */
+    private static List<String> tags(ObjectNode body) {
+        JsonNode tags = body.path("metadata").path("tags");
+        if (!tags.isArray() || tags.isEmpty()) {
+            return List.of();
+        }
+        List<String> out = new java.util.ArrayList<>(tags.size());
+        tags.forEach(t -> out.add(t.asText()));
+        return out;
     }
 
     @Override
@@ -232,17 +255,132 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         String allow;
         String group;
         DeploymentConfig deployment;
-        boolean stream;
         boolean streamStarted;
         long providerStart;
         long providerNanos;
         Provider.Cancellable call;
         boolean finished;
+        ChatRequestReader.ChatRequest request;
+        long promptTokens;
+        long estimatedTokens;
+        /** The key's permit, joined with the serving deployment's once it admits the request. */
+        Permit permit;
+        Permit deploymentPermit;
+        RoutingSession session;
+        ScheduledFuture<?> retryTimer;
 
         Exchange(ChannelHandlerContext ctx, boolean keepAlive, long t0) {
             this.ctx = ctx;
             this.keepAlive = keepAlive;
             this.t0 = t0;
+        }
+
+        // ---- routing: one attempt after another until one answers or the router gives up ----
+
+        void nextAttempt() {
+            retryTimer = null;
+            if (finished) {
+                return;
+            }
+            while (true) {
+                Decision d = session.next();
+                if (d instanceof Decision.Wait w) {
+                    retryTimer = ctx.executor().schedule(this::nextAttempt, w.millis(), TimeUnit.MILLISECONDS);
+                    return;
+                }
+                if (d instanceof Decision.Fail f) {
+                    fail(f.error());
+                    return;
+                }
+                Decision.Call c = (Decision.Call) d;
+                DeploymentConfig dc = sc.deploymentsById.get(c.deployment().id());
+                Provider provider = sc.providers.get(dc.provider());
+                if (provider == null) {
+                    session.onFailure(501, 0, ErrorClass.BAD_REQUEST);
+                    lastProblem = "deployment " + dc.id() + " uses provider '" + dc.provider()
+                            + "', which this build does not support (supported: " + String.join(", ", sc.providers.keySet()) + ")";
+                    continue;
+                }
+                if (dc.rpm() != null || dc.tpm() != null) {
+                    Permit dp = sc.limiter.acquireDeployment(dc.id(), Limits.deployment(
+                            dc.rpm() == null ? Limits.UNLIMITED : dc.rpm(), dc.tpm() == null ? Limits.UNLIMITED : dc.tpm()),
+                            estimatedTokens);
+                    if (!dp.allowed()) {
+                        // Over this deployment's own rpm/tpm: as LiteLLM, a 429 from it; the router cools it or moves on.
+                        lastDeploymentDenial = dp;
+                        session.onFailure(429, dp.retryAfterMillis(), ErrorClass.RATE_LIMIT);
+                        continue;
+                    }
+                    deploymentPermit = dp;
+                }
+                group = c.modelGroup();
+                deployment = dc;
+                providerStart = sc.options.nanoTime().getAsLong();
+                call = provider.chat(new ChatCall(dc, request.body(), request.stream(), request.includeUsage(),
+                        promptTokens, ctx.executor()), this);
+                return;
+            }
+        }
+
+        String lastProblem;
+        Permit lastDeploymentDenial;
+
+        /**
+         * The router gave up: answer with its status and message, completed by what the last attempt
+         * said (the provider's own words, or which limit refused), so the client learns the cause.
+         */
+        private void fail(RouterException e) {
+            if (permit != null) {
+                permit.cancel();
+            }
+            group = e.modelGroup();
+            String message = e.getMessage();
+            String type = errorType(e);
+            long retryAfterMillis = e.retryAfterMillis();
+            if (lastError != null) {
+                message += ". Last upstream error: " + lastError.message();
+                if (lastError.status() == e.status()) {
+                    type = lastError.type();
+                    retryAfterMillis = Math.max(retryAfterMillis, lastError.retryAfterSeconds() * 1000);
+                }
+            } else if (lastDeploymentDenial != null && e.status() == 429) {
+                message += ". Last error: deployment limit " + lastDeploymentDenial.deniedLimit();
+                retryAfterMillis = Math.max(retryAfterMillis, lastDeploymentDenial.retryAfterMillis());
+            } else if (lastProblem != null) {
+                message += ". Last error: " + lastProblem;
+            }
+            sendError(e.status(), type, message, e.status() == 400 && lastError == null && lastProblem == null ? "model" : null,
+                    (retryAfterMillis + 999) / 1000);
+        }
+
+        private String errorType(RouterException e) {
+            return switch (e.status()) {
+                case 429 -> "rate_limit_error";
+                case 400 -> "invalid_request_error";
+                case 401, 403 -> "authentication_error";
+                case 404 -> "not_found_error";
+                case 408 -> "timeout";
+                default -> "api_error";
+            };
+        }
+
+        /** A key or deployment limit refused the request: 429 naming the limit, with Retry-After. */
+        void rejectForLimit(Permit denied, String who) {
+            long retryAfterSeconds = Math.max(1, (denied.retryAfterMillis() + 999) / 1000);
+            sendError(429, "rate_limit_error", "Rate limit exceeded for " + who + ": " + denied.deniedLimit()
+                    + ". Retry after " + retryAfterSeconds + " s.", null, retryAfterSeconds);
+        }
+
+        private Permit joinedPermit() {
+            if (deploymentPermit != null && permit != null) {
+                Permit joined = permit.and(deploymentPermit);
+                deploymentPermit = null;
+                permit = joined;
+            } else if (deploymentPermit != null) {
+                permit = deploymentPermit;
+                deploymentPermit = null;
+            }
+            return permit;
         }
 
         // ---- provider callbacks ----
@@ -253,7 +391,13 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 body.release();
                 return;
             }
-            providerNanos = sc.options.nanoTime().getAsLong() - providerStart;
+            long now = sc.options.nanoTime().getAsLong();
+            providerNanos = now - providerStart;
+            session.onSuccess(providerNanos, 0, usage.promptTokens(), usage.completionTokens());
+            Permit p = joinedPermit();
+            if (p != null) {
+                p.reconcile(usage.totalTokens());
+            }
             sendJson(HttpResponseStatus.OK, body);
         }
 
@@ -266,6 +410,9 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             if (!streamStarted) {
                 streamStarted = true;
                 providerNanos = sc.options.nanoTime().getAsLong() - providerStart;
+                // Once bytes reach the client the answer is committed: no retry after this point.
+                session.onSuccess(providerNanos, providerNanos, promptTokens, 0);
+                joinedPermit();
                 HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
                 HttpHeaders h = head.headers();
                 h.set(HttpHeaderNames.CONTENT_TYPE, Headers.EVENT_STREAM);
@@ -273,6 +420,7 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 HttpUtil.setTransferEncodingChunked(head, true);
                 HttpUtil.setKeepAlive(head, keepAlive);
                 routingHeaders(h);
+                rateLimitHeaders(h, permit);
                 ctx.write(head);
             }
             ByteBuf event = Unpooled.wrappedBuffer(DATA.duplicate(), chunkJson, EVENT_END.duplicate());
@@ -288,6 +436,9 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             if (finished) {
                 return;
             }
+            if (permit != null) {
+                permit.reconcile(usage.totalTokens());
+            }
             ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(DONE)), ctx.voidPromise());
             endStream();
         }
@@ -300,14 +451,26 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             providerNanos = sc.options.nanoTime().getAsLong() - providerStart;
             if (streamStarted) {
                 // Headers are out: tell the client in-band, as OpenAI does, then end the stream.
+                if (permit != null) {
+                    permit.fail();
+                }
                 ByteBuf json = OpenAiWire.error(ctx.alloc(), error.status(), error.type(), error.message(), null);
                 ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(DATA.duplicate(), json, EVENT_END.duplicate())),
                         ctx.voidPromise());
                 endStream();
                 return;
             }
-            sendError(error.status(), error.type(), error.message(), null, error.retryAfterSeconds());
+            call = null;
+            if (deploymentPermit != null) {
+                deploymentPermit.fail();
+                deploymentPermit = null;
+            }
+            lastError = error;
+            session.onFailure(error.status(), error.retryAfterSeconds() * 1000, ErrorClasses.of(error));
+            nextAttempt();
         }
+
+        ProviderError lastError;
 
         // ---- writing answers ----
 
@@ -317,6 +480,7 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             if (deployment != null) {
                 routingHeaders(res.headers());
             }
+            rateLimitHeaders(res.headers(), permit);
             send(res);
         }
 
@@ -336,6 +500,8 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             if (deployment != null) {
                 routingHeaders(res.headers());
             }
+            Permit shown = permit != null && permit.allowed() ? permit : lastDeploymentDenial;
+            rateLimitHeaders(res.headers(), shown != null ? shown : permit);
             send(res);
         }
 
@@ -365,16 +531,40 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             if (deployment.apiBase() != null) {
                 h.set(Headers.MODEL_API_BASE, deployment.apiBase());
             }
-            h.set(Headers.ATTEMPTED_RETRIES, "0");
-            h.set(Headers.ATTEMPTED_FALLBACKS, "0");
+            h.set(Headers.ATTEMPTED_RETRIES, session == null ? 0 : session.attemptedRetries());
+            h.set(Headers.ATTEMPTED_FALLBACKS, session == null ? 0 : session.attemptedFallbacks());
             long overhead = sc.options.nanoTime().getAsLong() - t0 - providerNanos;
             h.set(Headers.OVERHEAD_MS, Headers.millis(overhead));
         }
 
+        /** {@code x-ratelimit-*} from the permit of the limits that apply, tightest first. */
+        private void rateLimitHeaders(HttpHeaders h, Permit p) {
+            if (p == null) {
+                return;
+            }
+            if (p.requestLimit() != Limits.UNLIMITED) {
+                h.set(Headers.LIMIT_REQUESTS, p.requestLimit());
+                h.set(Headers.REMAINING_REQUESTS, Math.max(0, p.requestsRemaining()));
+            }
+            if (p.tokenLimit() != Limits.UNLIMITED) {
+                h.set(Headers.LIMIT_TOKENS, p.tokenLimit());
+                h.set(Headers.REMAINING_TOKENS, Math.max(0, p.tokensRemaining()));
+            }
+        }
+
         /** The client went away: stop the provider call and account for the request. */
         void abandon() {
+            if (retryTimer != null) {
+                retryTimer.cancel(false);
+            }
             if (call != null) {
                 call.cancel();
+            }
+            if (deploymentPermit != null) {
+                deploymentPermit.fail();
+            }
+            if (permit != null) {
+                permit.fail();
             }
             finish();
         }
@@ -385,6 +575,9 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             }
             finished = true;
             sc.inFlight.decrementAndGet();
+            if (permit != null) {
+                permit.release();
+            }
             if (current == this) {
                 current = null;
             }

@@ -10,6 +10,10 @@ final class Headers {
     static final AsciiString ATTEMPTED_RETRIES = AsciiString.cached("x-litellm-attempted-retries");
     static final AsciiString ATTEMPTED_FALLBACKS = AsciiString.cached("x-litellm-attempted-fallbacks");
     static final AsciiString OVERHEAD_MS = AsciiString.cached("x-litellm-overhead-duration-ms");
+    static final AsciiString LIMIT_REQUESTS = AsciiString.cached("x-ratelimit-limit-requests");
+    static final AsciiString REMAINING_REQUESTS = AsciiString.cached("x-ratelimit-remaining-requests");
+    static final AsciiString LIMIT_TOKENS = AsciiString.cached("x-ratelimit-limit-tokens");
+    static final AsciiString REMAINING_TOKENS = AsciiString.cached("x-ratelimit-remaining-tokens");
     static final AsciiString API_KEY = AsciiString.cached("api-key");
     static final AsciiString X_API_KEY = AsciiString.cached("x-api-key");
     static final AsciiString EVENT_STREAM = AsciiString.cached("text/event-stream");

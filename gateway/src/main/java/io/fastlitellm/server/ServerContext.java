@@ -4,7 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fastlitellm.config.DeploymentConfig;
 import io.fastlitellm.config.GatewayConfig;
 import io.fastlitellm.provider.Provider;
-import io.fastlitellm.provider.TextTokenCounter;
+import io.fastlitellm.ratelimit.RateLimiter;
+import io.fastlitellm.router.Router;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -24,8 +25,11 @@ final class ServerContext {
     final GatewayOptions options;
     final Map<String, List<DeploymentConfig>> groups;
     final Map<String, Provider> providers;
-    final TextTokenCounter tokens;
-    final PromptTokens promptTokens;
+    final Tokens tokens;
+    final Router router;
+    final RateLimiter limiter;
+    final Map<String, DeploymentConfig> deploymentsById;
+    final Map<String, Caller> virtualKeys;
     final long startedEpochSeconds = System.currentTimeMillis() / 1000;
     final ObjectMapper json = new ObjectMapper();
     final byte[] masterKey;
@@ -33,13 +37,20 @@ final class ServerContext {
     final AtomicBoolean draining = new AtomicBoolean();
 
     ServerContext(GatewayConfig config, GatewayOptions options, Map<String, Provider> providers,
-                  TextTokenCounter tokens, PromptTokens promptTokens) {
+                  Tokens tokens, Router router, RateLimiter limiter) {
         this.config = config;
         this.options = options;
         this.groups = config.groups();
         this.providers = providers;
         this.tokens = tokens;
-        this.promptTokens = promptTokens;
+        this.router = router;
+        this.limiter = limiter;
+        Map<String, DeploymentConfig> byId = new java.util.HashMap<>();
+        config.deployments().forEach(d -> byId.put(d.id(), d));
+        this.deploymentsById = Map.copyOf(byId);
+        Map<String, Caller> keys = new java.util.HashMap<>();
+        config.virtualKeys().forEach(k -> keys.put(k.key(), Caller.of(k)));
+        this.virtualKeys = Map.copyOf(keys);
         this.masterKey = config.masterKey() == null ? null : config.masterKey().getBytes(StandardCharsets.UTF_8);
     }
 

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -131,8 +132,11 @@ class BadInputTest {
                 "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"" + big + "\"}]}");
         assertThat(res.statusCode()).isEqualTo(413);
         assertThat(error(res).path("message").asText()).contains("max_request_size_mb").contains("10485");
-        // The server keeps serving.
-        assertThat(gw.post("/v1/chat/completions", GatewayExtension.chat("gpt-4o")).statusCode()).isEqualTo(200);
+        // The server keeps serving (on a new connection: the client's pool may still hold the closed one).
+        HttpResponse<String> next = HttpClient.newHttpClient().send(HttpRequest.newBuilder(gw.uri("/v1/chat/completions"))
+                .POST(HttpRequest.BodyPublishers.ofString(GatewayExtension.chat("gpt-4o"))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(next.statusCode()).isEqualTo(200);
     }
 
     @Test

@@ -40,6 +40,7 @@ class ChatCompletionsTest {
                 model_info: {id: dep-remote}
             router_settings:
               model_group_alias: {gpt-4: gpt-4o}
+              num_retries: 0   # each test sees one attempt; retries are RoutingThroughServerTest's subject
             """);
 
     @Test

@@ -24,6 +24,7 @@ public final class GatewayExtension implements BeforeAllCallback, AfterAllCallba
     private final java.util.function.Supplier<String> yaml;
     private final List<String> log = new ArrayList<>();
     private long seed = 42;
+    private java.util.function.LongSupplier nanoTime = System::nanoTime;
     private Gateway gateway;
     private final HttpClient client = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
@@ -48,6 +49,12 @@ public final class GatewayExtension implements BeforeAllCallback, AfterAllCallba
         return this;
     }
 
+    /** The clock limits, cooldowns and the overhead header read (a frozen one makes limits exact to test). */
+    public GatewayExtension clock(java.util.function.LongSupplier nanoTime) {
+        this.nanoTime = nanoTime;
+        return this;
+    }
+
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
         GatewayConfig config = new ConfigLoader(name -> null, log::add).parse(yaml.get(), "test-config.yaml");
@@ -55,6 +62,7 @@ public final class GatewayExtension implements BeforeAllCallback, AfterAllCallba
                 .port(0)
                 .ioThreads(1)
                 .random(new SplittableRandom(seed))
+                .nanoTime(nanoTime)
                 .drainTimeout(Duration.ofSeconds(5))
                 .log(line -> {
                     synchronized (log) {

@@ -66,6 +66,8 @@ class UpstreamProvidersTest {
                 litellm_params: {model: anthropic/c, api_base: "%1$s", extra_headers: {x-mock-cut-after: "4"}}
             litellm_settings:
               drop_params: false
+            router_settings:
+              num_retries: 0   # each test sees one attempt; retries are RoutingThroughServerTest's subject
             """.formatted(upstream.url(), CLOSED_PORT));
 
     private static int freePort() {

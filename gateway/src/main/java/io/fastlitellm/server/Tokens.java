@@ -1,0 +1,61 @@
+package io.fastlitellm.server;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fastlitellm.config.DeploymentConfig;
+import io.fastlitellm.config.GatewayConfig;
+import io.fastlitellm.provider.TextTokenCounter;
+import io.fastlitellm.tokenizer.ChatTokenCounter;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Exact token counts for the gateway, with LiteLLM's {@code token_counter} semantics: a chat
+ * request is counted for the model of the group it asks for (the first deployment's
+ * {@code model_info.base_model}, else its provider model), so limits, routing and the mock's
+ * usage agree with what the model's tokenizer says. Thread-safe; counters are cached per model.
+ */
+final class Tokens implements TextTokenCounter {
+    private static final TypeReference<List<Map<String, Object>>> MESSAGES = new TypeReference<>() { };
+    private final ObjectMapper json;
+    private final Map<String, String> modelOfGroup = new HashMap<>();
+    private final Map<String, ChatTokenCounter> counters = new ConcurrentHashMap<>();
+
+    Tokens(GatewayConfig config, ObjectMapper json) {
+        this.json = json;
+        for (DeploymentConfig d : config.deployments()) {
+            modelOfGroup.putIfAbsent(d.modelName(), countingModel(d));
+        }
+        config.modelGroupAlias().forEach((alias, group) -> modelOfGroup.putIfAbsent(alias, modelOfGroup.get(group)));
+    }
+
+    static String countingModel(DeploymentConfig d) {
+        Object base = d.modelInfo().get("base_model");
+        return base instanceof String s && !s.isEmpty() ? s : d.providerModel();
+    }
+
+    private ChatTokenCounter counter(String model) {
+        return counters.computeIfAbsent(model, ChatTokenCounter::forModel);
+    }
+
+    @Override
+    public long count(String model, String text) {
+        return counter(model).countText(text);
+    }
+
+    /** The prompt tokens of a chat request body for {@code requestedModel} (a group, alias or other name). */
+    long prompt(String requestedModel, ObjectNode body) {
+        String model = modelOfGroup.getOrDefault(requestedModel, requestedModel);
+        List<Map<String, Object>> messages = json.convertValue(body.get("messages"), MESSAGES);
+        JsonNode tools = body.get("tools");
+        JsonNode toolChoice = body.get("tool_choice");
+        return counter(model).count(messages,
+                tools == null || tools.isNull() ? null : json.convertValue(tools, List.class),
+                toolChoice == null || toolChoice.isNull() ? null
+                        : toolChoice.isTextual() ? toolChoice.textValue() : json.convertValue(toolChoice, Map.class));
+    }
+}

@@ -1,0 +1,147 @@
+package io.fastlitellm.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Virtual keys and deployment limits through the real server. The gateway's clock is frozen, so no
+ * limit refills during a test: every count below is exact, not statistical.
+ */
+class RateLimitThroughServerTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final AtomicLong CLOCK = new AtomicLong(1_000_000_000_000L);
+
+    @RegisterExtension
+    static final GatewayExtension gw = GatewayExtension.withConfig("""
+            model_list:
+              - model_name: gpt-4o
+                litellm_params: {model: mock/gpt-4o, mock_usage: {prompt_tokens: 20, completion_tokens: 10}}
+              - model_name: other
+                litellm_params: {model: mock/other}
+              - model_name: slow
+                litellm_params: {model: mock/slow, mock_latency_ms: 1500}
+              - model_name: capped
+                litellm_params: {model: mock/capped, rpm: 5}
+                model_info: {id: dep-capped}
+            router_settings:
+              num_retries: 0
+            general_settings:
+              master_key: sk-master-0000
+            virtual_keys:
+              - {key: sk-rpm-20, key_alias: twenty, rpm_limit: 20}
+              - {key: sk-tpm-100, key_alias: hundred-tokens, tpm_limit: 100}
+              - {key: sk-parallel-2, max_parallel_requests: 2, models: [slow]}
+              - {key: sk-only-gpt, models: [gpt-4o]}
+            """).clock(CLOCK::get);
+
+    private static HttpResponse<String> chat(String key, String model) throws Exception {
+        return gw.post("/v1/chat/completions", GatewayExtension.chat(model), "authorization", "Bearer " + key);
+    }
+
+    @Test
+    void aKeyWithRpmLimit20GetsExactly20AnswersThen429WithRetryAfter() throws Exception {
+        for (int i = 1; i <= 20; i++) {
+            HttpResponse<String> res = chat("sk-rpm-20", "other");
+            assertThat(res.statusCode()).as("request " + i).isEqualTo(200);
+            assertThat(res.headers().firstValue("x-ratelimit-limit-requests")).hasValue("20");
+            assertThat(res.headers().firstValue("x-ratelimit-remaining-requests")).hasValue(Integer.toString(20 - i));
+        }
+        for (int i = 0; i < 5; i++) {
+            HttpResponse<String> res = chat("sk-rpm-20", "other");
+            assertThat(res.statusCode()).isEqualTo(429);
+            long retryAfter = Long.parseLong(res.headers().firstValue("retry-after").orElseThrow());
+            assertThat(retryAfter).isBetween(1L, 60L);
+            assertThat(JSON.readTree(res.body()).path("error").path("message").asText())
+                    .contains("twenty").contains("rpm");
+            assertThat(res.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("0");
+        }
+        // Another key is not affected.
+        assertThat(chat("sk-only-gpt", "gpt-4o").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aTpmLimitStopsAKeyOnceItsTokensAreSpent() throws Exception {
+        int ok = 0;
+        HttpResponse<String> last = null;
+        for (int i = 0; i < 10; i++) {
+            last = chat("sk-tpm-100", "gpt-4o");
+            if (last.statusCode() != 200) {
+                break;
+            }
+            ok++;
+        }
+        // Each answer uses 30 tokens (mock_usage); the reservation is reconciled to that, so the
+        // fourth request still fits (90 < 100) and spends past the limit; the fifth is refused.
+        assertThat(ok).isEqualTo(4);
+        assertThat(last.statusCode()).isEqualTo(429);
+        assertThat(JSON.readTree(last.body()).path("error").path("message").asText()).contains("hundred-tokens").contains("tpm");
+        assertThat(last.headers().firstValue("retry-after")).isPresent();
+    }
+
+    @Test
+    void maxParallelRequestsHoldsWithSlowDeployments() throws Exception {
+        List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            calls.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    return chat("sk-parallel-2", "slow");
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }));
+        }
+        int ok = 0;
+        int limited = 0;
+        for (CompletableFuture<HttpResponse<String>> c : calls) {
+            HttpResponse<String> res = c.get();
+            if (res.statusCode() == 200) {
+                ok++;
+            } else {
+                assertThat(res.statusCode()).isEqualTo(429);
+                assertThat(res.body()).contains("parallel");
+                limited++;
+            }
+        }
+        assertThat(ok).isEqualTo(2);
+        assertThat(limited).isEqualTo(3);
+        // Slots come back when requests end.
+        assertThat(chat("sk-parallel-2", "slow").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aKeyMayOnlyUseItsModels() throws Exception {
+        HttpResponse<String> res = chat("sk-only-gpt", "other");
+        assertThat(res.statusCode()).isEqualTo(401);
+        assertThat(res.body()).contains("other").contains("gpt-4o");
+        assertThat(chat("sk-only-gpt", "gpt-4o").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aDeploymentRpmIsEnforcedForEveryKey() throws Exception {
+        for (int i = 0; i < 5; i++) {
+            HttpResponse<String> res = chat("sk-master-0000", "capped");
+            assertThat(res.statusCode()).isEqualTo(200);
+            assertThat(res.headers().firstValue("x-ratelimit-limit-requests")).hasValue("5");
+        }
+        HttpResponse<String> res = chat("sk-master-0000", "capped");
+        assertThat(res.statusCode()).isEqualTo(429);
+        assertThat(res.headers().firstValue("retry-after")).isPresent();
+        assertThat(JSON.readTree(res.body()).path("error").path("message").asText()).contains("capped").contains("rpm");
+    }
+
+    @Test
+    void theMasterKeyIsUnlimitedAndUnknownKeysAreRefused() throws Exception {
+        for (int i = 0; i < 30; i++) {
+            assertThat(chat("sk-master-0000", "other").statusCode()).isEqualTo(200);
+        }
+        assertThat(chat("sk-not-a-key", "other").statusCode()).isEqualTo(401);
+    }
+}
