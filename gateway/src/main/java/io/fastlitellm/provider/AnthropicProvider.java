@@ -42,6 +42,10 @@ public final class AnthropicProvider implements Provider {
     @Override
     public Cancellable chat(ChatCall call, ChatSink sink) {
         DeploymentConfig d = call.deployment();
+        if (call.kind() != ApiKind.CHAT) {
+            return ProviderSupport.failLater(call, sink, new ProviderError(400, "invalid_request_error",
+                    ProviderSupport.who(d) + ": anthropic serves chat completions only, not " + call.kind().path(), 0));
+        }
         ObjectNode body;
         try {
             body = translateRequest(call.body(), d.providerModel(),

@@ -5,8 +5,9 @@ import io.fastlitellm.config.DeploymentConfig;
 import io.netty.util.concurrent.EventExecutor;
 
 /**
- * One chat completion call to one deployment.
+ * One call to one deployment: a chat completion, a text completion or embeddings.
  *
+ * @param kind which OpenAI endpoint the client called
  * @param deployment the deployment chosen for this attempt
  * @param body the client's request body, already validated (the provider may not modify it)
  * @param stream whether the client asked for a stream
@@ -15,6 +16,7 @@ import io.netty.util.concurrent.EventExecutor;
  * @param executor the event loop the sink must be called on
  */
 public record ChatCall(
+        ApiKind kind,
         DeploymentConfig deployment,
         ObjectNode body,
         boolean stream,

@@ -94,6 +94,29 @@ public final class MockProvider implements Provider {
         return out;
     }
 
+    /** Deterministic vectors, one per input, from each input's hash: same input, same vector. */
+    static List<float[]> vectors(com.fasterxml.jackson.databind.node.ObjectNode body) {
+        com.fasterxml.jackson.databind.JsonNode input = body.path("input");
+        List<String> inputs = new ArrayList<>();
+        if (input.isArray() && !input.isEmpty() && !input.get(0).isNumber()) {
+            input.forEach(i -> inputs.add(i.isTextual() ? i.textValue() : i.toString()));
+        } else {
+            inputs.add(input.isTextual() ? input.textValue() : input.toString());
+        }
+        int dims = body.path("dimensions").canConvertToInt() ? Math.max(1, Math.min(4096, body.path("dimensions").asInt())) : 8;
+        List<float[]> out = new ArrayList<>(inputs.size());
+        for (String s : inputs) {
+            float[] v = new float[dims];
+            long h = s.hashCode();
+            for (int d = 0; d < dims; d++) {
+                h = h * 6364136223846793005L + 1442695040888963407L;
+                v[d] = (float) ((double) (h >>> 40) / (1L << 24) - 0.5);
+            }
+            out.add(v);
+        }
+        return out;
+    }
+
     /** One call in progress; confined to its event loop. */
     private final class MockCall implements Cancellable {
         private final ChatCall call;
@@ -133,6 +156,23 @@ public final class MockProvider implements Provider {
         }
 
         void answer() {
+            if (call.kind() == ApiKind.EMBEDDING) {
+                done = true;
+                Usage usage = new Usage(m.promptTokens() >= 0 ? m.promptTokens() : call.promptTokens(), 0);
+                sink.onComplete(OpenAiWire.embeddings(alloc, model(), vectors(call.body()), usage.promptTokens()), usage);
+                return;
+            }
+            if (call.kind() == ApiKind.COMPLETION && !call.stream()) {
+                done = true;
+                Usage usage = usage();
+                sink.onComplete(OpenAiWire.textCompletion(alloc, id, created, model(), m.response(), "stop", usage), usage);
+                return;
+            }
+            if (call.kind() == ApiKind.COMPLETION) {
+                pieces = pieces(m.response(), m.streamChunks());
+                streamNext();
+                return;
+            }
             if (!call.stream()) {
                 done = true;
                 Usage usage = usage();
@@ -145,6 +185,17 @@ public final class MockProvider implements Provider {
         }
 
         private void streamNext() {
+            if (call.kind() == ApiKind.COMPLETION) {
+                if (next < pieces.size()) {
+                    sink.onStreamChunk(OpenAiWire.textCompletion(alloc, id, created, model(), pieces.get(next++), null, null));
+                    schedule(m.chunkIntervalMs(), this::streamNext);
+                    return;
+                }
+                done = true;
+                sink.onStreamChunk(OpenAiWire.textCompletion(alloc, id, created, model(), "", "stop", null));
+                sink.onStreamEnd(usage());
+                return;
+            }
             if (next < pieces.size()) {
                 sink.onStreamChunk(OpenAiWire.chunk(alloc, id, created, model(), null, pieces.get(next++), null,
                         call.includeUsage()));

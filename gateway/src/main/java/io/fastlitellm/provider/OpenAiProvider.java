@@ -11,7 +11,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 
 /**
- * OpenAI's chat completions API, and everything that speaks it: {@code openai/} (api.openai.com
+ * OpenAI's API (chat completions, text completions, embeddings), and everything that speaks it: {@code openai/} (api.openai.com
  * or any {@code api_base}: vLLM, Ollama, LM Studio, Groq, Together, ...) and {@code azure/}
  * (deployment URLs, {@code api_version}, {@code api-key} header).
  *
@@ -51,7 +51,10 @@ public final class OpenAiProvider implements Provider {
         // The proxy's own request metadata (tags, trace ids) is not the provider's business.
         body.remove("metadata");
         if (call.stream()) {
-            body.putObject("stream_options").put("include_usage", true);
+            // Ask for usage whatever the client asked, to account for tokens; withheld below if unasked.
+            ObjectNode options = body.has("stream_options") && body.get("stream_options").isObject()
+                    ? (ObjectNode) body.get("stream_options") : body.putObject("stream_options");
+            options.put("include_usage", true);
         }
         HttpHeaders headers = ProviderSupport.baseHeaders(d);
         String key = ProviderSupport.param(d, "api_key");
@@ -63,7 +66,7 @@ public final class OpenAiProvider implements Provider {
             }
             String version = ProviderSupport.param(d, "api_version");
             uri = URI.create(ProviderSupport.base(d, null) + "/openai/deployments/"
-                    + URLEncoder.encode(d.providerModel(), StandardCharsets.UTF_8) + "/chat/completions?api-version="
+                    + URLEncoder.encode(d.providerModel(), StandardCharsets.UTF_8) + call.kind().path() + "?api-version="
                     + URLEncoder.encode(version != null ? version : DEFAULT_AZURE_API_VERSION, StandardCharsets.UTF_8));
             if (key != null) {
                 headers.set("api-key", key);
@@ -73,7 +76,7 @@ public final class OpenAiProvider implements Provider {
                 return ProviderSupport.failLater(call, sink, new ProviderError(400, "invalid_request_error",
                         ProviderSupport.who(d) + ": provider '" + d.provider() + "' needs litellm_params.api_base", 0));
             }
-            uri = URI.create(ProviderSupport.base(d, defaultBase) + "/chat/completions");
+            uri = URI.create(ProviderSupport.base(d, defaultBase) + call.kind().path());
             if (key != null) {
                 headers.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + key);
             }

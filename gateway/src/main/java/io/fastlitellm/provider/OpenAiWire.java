@@ -97,6 +97,57 @@ public final class OpenAiWire {
         });
     }
 
+    /** A {@code text_completion} object with one choice (the legacy completions API). */
+    public static ByteBuf textCompletion(ByteBufAllocator alloc, String id, long created, String model,
+                                         String text, String finishReason, Usage usage) {
+        return write(alloc, 256 + (text == null ? 0 : text.length() * 2), g -> {
+            g.writeStartObject();
+            g.writeStringField("id", id);
+            g.writeStringField("object", "text_completion");
+            g.writeNumberField("created", created);
+            g.writeStringField("model", model);
+            g.writeArrayFieldStart("choices");
+            g.writeStartObject();
+            g.writeStringField("text", text == null ? "" : text);
+            g.writeNumberField("index", 0);
+            g.writeNullField("logprobs");
+            g.writeStringField("finish_reason", finishReason);
+            g.writeEndObject();
+            g.writeEndArray();
+            if (usage != null) {
+                writeUsage(g, usage);
+            }
+            g.writeEndObject();
+        });
+    }
+
+    /** An embeddings list: one vector per input, in order. */
+    public static ByteBuf embeddings(ByteBufAllocator alloc, String model, java.util.List<float[]> vectors, long promptTokens) {
+        return write(alloc, 128 + vectors.size() * 64, g -> {
+            g.writeStartObject();
+            g.writeStringField("object", "list");
+            g.writeArrayFieldStart("data");
+            for (int i = 0; i < vectors.size(); i++) {
+                g.writeStartObject();
+                g.writeStringField("object", "embedding");
+                g.writeNumberField("index", i);
+                g.writeArrayFieldStart("embedding");
+                for (float f : vectors.get(i)) {
+                    g.writeNumber(f);
+                }
+                g.writeEndArray();
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeStringField("model", model);
+            g.writeObjectFieldStart("usage");
+            g.writeNumberField("prompt_tokens", promptTokens);
+            g.writeNumberField("total_tokens", promptTokens);
+            g.writeEndObject();
+            g.writeEndObject();
+        });
+    }
+
     /** Writes one JSON value into a new buffer; the buffer is released if writing fails. */
     public static ByteBuf write(ByteBufAllocator alloc, int initialCapacity, JsonWriter writer) {
         ByteBuf buf = alloc.buffer(initialCapacity);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fastlitellm.provider.ApiKind;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import java.io.IOException;
@@ -24,7 +25,7 @@ final class ChatRequestReader {
     private static final String[] OBJECT_FIELDS = {"metadata", "response_format", "logit_bias", "stream_options"};
 
     /** What the gateway needs of a valid request. */
-    record ChatRequest(ObjectNode body, String model, boolean stream, boolean includeUsage) {
+    record ChatRequest(ApiKind kind, ObjectNode body, String model, boolean stream, boolean includeUsage) {
     }
 
     private final ObjectMapper json;
@@ -34,7 +35,7 @@ final class ChatRequestReader {
     }
 
     /** Parses and checks; {@code modelFromPath} (Azure-style routes) overrides a missing body model. */
-    ChatRequest read(ByteBuf content, String modelFromPath) {
+    ChatRequest read(ByteBuf content, String modelFromPath, ApiKind kind) {
         if (!content.isReadable()) {
             throw ApiError.badRequest("Request body is empty (expected a JSON object with \"model\" and \"messages\")", null);
         }
@@ -75,7 +76,17 @@ final class ChatRequestReader {
             }
         }
 
-        checkMessages(body.get("messages"));
+        switch (kind) {
+            case CHAT -> checkMessages(body.get("messages"));
+            case COMPLETION -> checkTextInput(body, "prompt");
+            case EMBEDDING -> {
+                checkTextInput(body, "input");
+                JsonNode s = body.get("stream");
+                if (s != null && s.asBoolean(false)) {
+                    throw ApiError.badRequest("'stream' is not supported for embeddings", "stream");
+                }
+            }
+        }
 
         for (String f : NUMBER_FIELDS) {
             JsonNode v = body.get(f);
@@ -148,7 +159,31 @@ final class ChatRequestReader {
                 includeUsage = iu.booleanValue();
             }
         }
-        return new ChatRequest(body, model, stream, includeUsage);
+        return new ChatRequest(kind, body, model, stream, includeUsage);
+    }
+
+    /** {@code prompt} / {@code input}: a string, an array of strings, or token ids (arrays of integers). */
+    private static void checkTextInput(ObjectNode body, String field) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) {
+            throw ApiError.badRequest("Missing required parameter: '" + field + "'", field);
+        }
+        if (v.isTextual()) {
+            return;
+        }
+        if (!v.isArray()) {
+            throw typeError(field, "a string or an array of strings", v);
+        }
+        if (v.isEmpty()) {
+            throw ApiError.badRequest("'" + field + "' is empty (expected at least one input)", field);
+        }
+        for (int i = 0; i < v.size(); i++) {
+            JsonNode e = v.get(i);
+            boolean tokens = e.isArray() && java.util.stream.StreamSupport.stream(e.spliterator(), false).allMatch(JsonNode::isInt);
+            if (!e.isTextual() && !e.isInt() && !tokens) {
+                throw typeError(field + "[" + i + "]", "a string or token ids", e);
+            }
+        }
     }
 
     private static void checkMessages(JsonNode messages) {

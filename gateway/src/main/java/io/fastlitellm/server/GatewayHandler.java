@@ -1,6 +1,7 @@
 package io.fastlitellm.server;
 
 import io.fastlitellm.config.DeploymentConfig;
+import io.fastlitellm.provider.ApiKind;
 import io.fastlitellm.provider.ChatCall;
 import io.fastlitellm.provider.ChatSink;
 import io.fastlitellm.provider.OpenAiWire;
@@ -123,7 +124,15 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         switch (path) {
             case "/v1/chat/completions", "/chat/completions" -> {
                 requireMethod(method, HttpMethod.POST, ex);
-                chat(ctx, req, ex, null, Auth.check(sc, req.headers()));
+                chat(ctx, req, ex, null, Auth.check(sc, req.headers()), ApiKind.CHAT);
+            }
+            case "/v1/completions", "/completions" -> {
+                requireMethod(method, HttpMethod.POST, ex);
+                chat(ctx, req, ex, null, Auth.check(sc, req.headers()), ApiKind.COMPLETION);
+            }
+            case "/v1/embeddings", "/embeddings" -> {
+                requireMethod(method, HttpMethod.POST, ex);
+                chat(ctx, req, ex, null, Auth.check(sc, req.headers()), ApiKind.EMBEDDING);
             }
             case "/v1/models", "/models" -> {
                 requireMethod(method, HttpMethod.GET, ex);
@@ -144,21 +153,25 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 ex.sendJson(HttpResponseStatus.OK, Endpoints.readiness(ctx.alloc(), sc));
             }
             default -> {
-                String azureModel = azureDeployment(path);
-                if (azureModel == null) {
-                    throw new ApiError(404, "not_found_error", "No route for " + path
-                            + ". Routes: /v1/chat/completions, /v1/models, /health, /health/liveliness, /health/readiness.", null);
+                for (ApiKind kind : ApiKind.values()) {
+                    String azureModel = azureDeployment(path, kind);
+                    if (azureModel != null) {
+                        requireMethod(method, HttpMethod.POST, ex);
+                        chat(ctx, req, ex, azureModel, Auth.check(sc, req.headers()), kind);
+                        return;
+                    }
                 }
-                requireMethod(method, HttpMethod.POST, ex);
-                chat(ctx, req, ex, azureModel, Auth.check(sc, req.headers()));
+                throw new ApiError(404, "not_found_error", "No route for " + path
+                        + ". Routes: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models, /health, "
+                        + "/health/liveliness, /health/readiness, /openai/deployments/{model}/chat/completions.", null);
             }
         }
     }
 
-    /** The model of an Azure-style path {@code /openai/deployments/{model}/chat/completions}, else null. */
-    private static String azureDeployment(String path) {
+    /** The model of an Azure-style path {@code /openai/deployments/{model}/chat/completions} (etc.), else null. */
+    private static String azureDeployment(String path, ApiKind kind) {
         String prefix = "/openai/deployments/";
-        String suffix = "/chat/completions";
+        String suffix = kind.path();
         if (path.startsWith(prefix) && path.endsWith(suffix) && path.length() > prefix.length() + suffix.length()) {
             String model = path.substring(prefix.length(), path.length() - suffix.length());
             return model.indexOf('/') < 0 ? QueryStringDecoder.decodeComponent(model) : null;
@@ -174,12 +187,13 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         }
     }
 
-    private void chat(ChannelHandlerContext ctx, FullHttpRequest req, Exchange ex, String modelFromPath, Caller caller) {
-        ChatRequestReader.ChatRequest cr = reader.read(req.content(), modelFromPath);
+    private void chat(ChannelHandlerContext ctx, FullHttpRequest req, Exchange ex, String modelFromPath, Caller caller,
+                      ApiKind kind) {
+        ChatRequestReader.ChatRequest cr = reader.read(req.content(), modelFromPath, kind);
         caller.checkModel(cr.model(), sc);
         long promptTokens;
         try {
-            promptTokens = sc.tokens.prompt(cr.model(), cr.body());
+            promptTokens = sc.tokens.prompt(cr.model(), kind, cr.body());
         } catch (IllegalArgumentException e) {
             throw ApiError.badRequest("Cannot count the prompt's tokens: " + e.getMessage(), "messages");
         }
@@ -316,7 +330,7 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 group = c.modelGroup();
                 deployment = dc;
                 providerStart = sc.options.nanoTime().getAsLong();
-                call = provider.chat(new ChatCall(dc, request.body(), request.stream(), request.includeUsage(),
+                call = provider.chat(new ChatCall(request.kind(), dc, request.body(), request.stream(), request.includeUsage(),
                         promptTokens, ctx.executor()), this);
                 return;
             }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fastlitellm.config.DeploymentConfig;
 import io.fastlitellm.config.GatewayConfig;
+import io.fastlitellm.provider.ApiKind;
 import io.fastlitellm.provider.TextTokenCounter;
 import io.fastlitellm.tokenizer.ChatTokenCounter;
 import java.util.HashMap;
@@ -38,6 +39,23 @@ final class Tokens implements TextTokenCounter {
         return base instanceof String s && !s.isEmpty() ? s : d.providerModel();
     }
 
+    private static long countInput(ChatTokenCounter counter, JsonNode input) {
+        if (input == null || input.isNull()) {
+            return 0;
+        }
+        if (input.isTextual()) {
+            return counter.countText(input.textValue());
+        }
+        if (input.isInt()) {
+            return 1;
+        }
+        long n = 0;
+        for (JsonNode e : input) {
+            n += countInput(counter, e);
+        }
+        return n;
+    }
+
     private ChatTokenCounter counter(String model) {
         return counters.computeIfAbsent(model, ChatTokenCounter::forModel);
     }
@@ -47,9 +65,17 @@ final class Tokens implements TextTokenCounter {
         return counter(model).countText(text);
     }
 
-    /** The prompt tokens of a chat request body for {@code requestedModel} (a group, alias or other name). */
-    long prompt(String requestedModel, ObjectNode body) {
+    /**
+     * The prompt tokens of a request body for {@code requestedModel} (a group, alias or other name):
+     * chat messages by LiteLLM's rules; a completion's {@code prompt} or embeddings' {@code input} as
+     * text (token-id inputs count one token per id).
+     */
+    long prompt(String requestedModel, ApiKind kind, ObjectNode body) {
         String model = modelOfGroup.getOrDefault(requestedModel, requestedModel);
+        if (kind != ApiKind.CHAT) {
+            JsonNode input = body.get(kind == ApiKind.COMPLETION ? "prompt" : "input");
+            return countInput(counter(model), input);
+        }
         List<Map<String, Object>> messages = json.convertValue(body.get("messages"), MESSAGES);
         JsonNode tools = body.get("tools");
         JsonNode toolChoice = body.get("tool_choice");
