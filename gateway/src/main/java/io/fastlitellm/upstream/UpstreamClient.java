@@ -10,7 +10,12 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.resolver.dns.DnsAddressResolverGroup;
+import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
@@ -67,11 +72,20 @@ public final class UpstreamClient implements AutoCloseable {
     private final AtomicLong inUse = new AtomicLong();
     private final AtomicLong waiting = new AtomicLong();
     private final ConcurrentHistogram acquireWaitMicros = new ConcurrentHistogram(3);
+    private final DnsAddressResolverGroup dns;
 
     public UpstreamClient(UpstreamSettings settings, LongSupplier nanoTime, Class<? extends Channel> channelClass) {
         this.settings = settings;
         this.nanoTime = nanoTime;
         this.channelClass = channelClass;
+        // Host names resolve asynchronously (never blocking a loop), honouring /etc/hosts, and
+        // answers are cached for their TTL bounded to [1 s, 5 min]; failures for 5 s.
+        Class<? extends DatagramChannel> udp = channelClass.getName().contains("Epoll")
+                ? EpollDatagramChannel.class : NioDatagramChannel.class;
+        this.dns = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
+                .datagramChannelType(udp)
+                .ttl(1, 300)
+                .negativeTtl(5));
         try {
             SslContextBuilder b = SslContextBuilder.forClient();
             if (settings.caFile() != null) {
@@ -126,6 +140,7 @@ public final class UpstreamClient implements AutoCloseable {
 
     @Override
     public void close() {
+        dns.close();
         for (EndpointState e : endpoints.values()) {
             for (LoopPool p : e.pools.values()) {
                 p.loop.execute(p::closeAll);
@@ -281,6 +296,7 @@ public final class UpstreamClient implements AutoCloseable {
             Bootstrap b = new Bootstrap()
                     .group(loop)
                     .channel(channelClass)
+                    .resolver(dns)
                     .option(ChannelOption.TCP_NODELAY, true)
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis())
                     .handler(new ChannelInitializer<Channel>() {

@@ -110,6 +110,18 @@ class UpstreamClientTest {
     }
 
     @Test
+    void hostNamesResolveWithoutBlockingTheLoop() throws Exception {
+        UpstreamClient client = new UpstreamClient(UpstreamSettings.defaults(), System::nanoTime, NioSocketChannel.class);
+        URI byName = URI.create("http://localhost:" + server.port());
+        assertThat(callSync(client, byName, new DefaultHttpHeaders()).status()).isEqualTo(200);
+        Result unknown = call(client, URI.create("http://no-such-host.invalid:80"), "/v1/chat/completions",
+                new DefaultHttpHeaders()).get(30, TimeUnit.SECONDS);
+        assertThat(unknown.failure().kind()).isEqualTo(UpstreamFailure.Kind.CONNECT_REFUSED);
+        assertThat(unknown.failure().message()).contains("no-such-host.invalid");
+        client.close();
+    }
+
+    @Test
     void neverOpensMoreThanTheLimitAndQueuesTheRest() throws Exception {
         UpstreamClient client = new UpstreamClient(UpstreamSettings.defaults().withMaxConnections(2), System::nanoTime,
                 NioSocketChannel.class);
