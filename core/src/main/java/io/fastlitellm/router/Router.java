@@ -32,7 +32,10 @@ import java.util.random.RandomGenerator;
  * <p>Pipeline, as LiteLLM's {@code get_available_deployment}: resolve the name (deployment id, model
  * group, {@code model_group_alias}, wildcard groups such as {@code openai/*} (most literal characters
  * first), the {@code "*"} catch-all); tag filter when enabled; then per {@code order} tier, lowest
- * first: drop deployments in cooldown, run the pre-call checks and the strategy.
+ * first: drop deployments in cooldown, run the pre-call checks when {@code enable_pre_call_checks}
+ * is on (context window: prompt tokens against {@code max_input_tokens} from the deployment or
+ * {@link ModelCatalog}; rpm/tpm headroom from the {@link HeadroomCheck}, else the router's own
+ * counters), then the strategy.
  *
  * <p>Where this differs from LiteLLM, deliberately:
  * <ul>
@@ -439,11 +442,12 @@ public final class Router {
     /** Whether deployment {@code d} of tier {@code t} can take this request now (the checks the index cannot hold). */
     boolean passes(Tier t, int d, long tokens, long now, long minute) {
         if (inCooldown(d, now)) return false;
-        if (tokens > t.minMaxInputTokens && tokens > maxInputTokens[d]) return false;
         RoutingStrategy s = t.strategy;
         // the usage, latency and cost strategies skip deployments over their limits by themselves
         if (s != RoutingStrategy.SIMPLE_SHUFFLE && s != RoutingStrategy.LEAST_BUSY && !hasOwnHeadroom(d, tokens, minute)) return false;
-        return !settings.enablePreCallChecks() || hasHeadroom(d, tokens, minute);
+        if (!settings.enablePreCallChecks()) return true;
+        if (tokens > t.minMaxInputTokens && tokens > maxInputTokens[d]) return false;
+        return hasHeadroom(d, tokens, minute);
     }
 
     /** The pre-call rpm/tpm check: the injected {@link HeadroomCheck}, else the router's own counters. */
@@ -482,7 +486,7 @@ public final class Router {
             if (inCooldown(d, now)) {
                 cooling++;
                 soonest = Math.min(soonest, store.cooldownUntil(d) - now);
-            } else if (request.inputTokens() > maxInputTokens[d]) {
+            } else if (settings.enablePreCallChecks() && request.inputTokens() > maxInputTokens[d]) {
                 tooSmall++;
             } else if (strategyLimits && !hasOwnHeadroom(d, request.inputTokens(), minute)) {
                 limited++;

@@ -122,7 +122,8 @@ class RoutingSessionTest {
         Router r = router(List.of(
                         Deployment.builder().id("small").modelName("gpt-4o-mini").model("openai/gpt-4o-mini").maxInputTokens(4_000).build(),
                         Deployment.builder().id("big").modelName("gpt-4.1").model("openai/gpt-4.1").build()),
-                RouterSettings.builder().contextWindowFallbacks("gpt-4o-mini", List.of("gpt-4.1")).fallbacks("gpt-4o-mini", List.of("nowhere")));
+                RouterSettings.builder().enablePreCallChecks(true)
+                        .contextWindowFallbacks("gpt-4o-mini", List.of("gpt-4.1")).fallbacks("gpt-4o-mini", List.of("nowhere")));
         RoutingSession s = r.begin("gpt-4o-mini", RouteRequest.of(50_000));
         assertThat(drive(s, d -> Outcome.OK)).containsExactly("big(fallback)");
         assertThat(s.attemptedFallbacks()).isEqualTo(1);
