@@ -545,7 +545,7 @@ public final class Router {
         long minute = minuteOf(now);
         store.addInFlight(d, 1);
         store.addUsage(d, minute, 1, 0);
-        refresh(d, false);
+        refresh(d, IN_FLIGHT | REQUESTS);
     }
 
     void recordSuccess(int d, long latencyNanos, long ttftNanos, long promptTokens, long completionTokens) {
@@ -557,7 +557,7 @@ public final class Router {
         long perToken = Math.max(1, completionTokens);
         if (latencyNanos > 0) store.addLatencySample(d, false, latencyNanos / perToken);
         if (ttftNanos > 0) store.addLatencySample(d, true, ttftNanos / perToken);
-        refresh(d, false);
+        refresh(d, IN_FLIGHT | TOKENS | LATENCY);
     }
 
     boolean recordFailure(int d, int status, long retryAfterMillis, ErrorClass errorClass) {
@@ -581,7 +581,7 @@ public final class Router {
                 cool = false;
             }
         }
-        refresh(d, cool);
+        refresh(d, IN_FLIGHT | (errorClass == ErrorClass.TIMEOUT ? LATENCY : 0) | (cool ? COOLDOWN : 0));
         return cool;
     }
 
@@ -606,9 +606,24 @@ public final class Router {
         return !retryable;
     }
 
-    private void refresh(int d, boolean cooldownChanged) {
+    // what a report changed, so that only the indexes whose keys depend on it take their lock
+    private static final int IN_FLIGHT = 1, REQUESTS = 2, TOKENS = 4, LATENCY = 8, COOLDOWN = 16;
+
+    private void refresh(int d, int changed) {
+        Deployment dep = deployments[d];
+        boolean rpm = dep.rpm() != Deployment.UNSET;
+        boolean tpm = dep.tpm() != Deployment.UNSET;
+        // the usage, latency and cost keys turn INF when a limit is reached
+        boolean limits = (changed & REQUESTS) != 0 && rpm || (changed & TOKENS) != 0 && tpm;
         for (Membership m : memberships.get(d)) {
-            if (cooldownChanged || m.tier.strategy != RoutingStrategy.SIMPLE_SHUFFLE) m.tier.refresh(m.pos);
+            boolean affected = (changed & COOLDOWN) != 0 || switch (m.tier.strategy) {
+                case SIMPLE_SHUFFLE -> false;
+                case LEAST_BUSY -> (changed & IN_FLIGHT) != 0;
+                case USAGE_BASED_ROUTING, USAGE_BASED_ROUTING_V2 -> (changed & TOKENS) != 0 || limits;
+                case LATENCY_BASED_ROUTING -> (changed & LATENCY) != 0 || limits;
+                case COST_BASED_ROUTING -> limits;
+            };
+            if (affected) m.tier.refresh(m.pos);
         }
     }
 
@@ -631,7 +646,7 @@ public final class Router {
         try {
             while (!expiries.isEmpty() && now - expiries.peek()[0] >= 0) {
                 int d = (int) expiries.poll()[1];
-                if (!inCooldown(d, now)) refresh(d, true);
+                if (!inCooldown(d, now)) refresh(d, COOLDOWN);
             }
             if (expiries.isEmpty()) {
                 expiryPending = false;
