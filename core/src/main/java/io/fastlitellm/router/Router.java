@@ -171,7 +171,9 @@ public final class Router {
         long now = nanoTime.getAsLong();
         for (Group g : groups.values()) {
             g.all = newPool(g.name, g.members);
-            int[] defaults = Arrays.stream(g.members).filter(d -> deployments[d].tags().contains("default")).toArray();
+            int[] defaults = settings.enableTagFiltering()
+                    ? Arrays.stream(g.members).filter(d -> deployments[d].tags().contains("default")).toArray()
+                    : new int[0];
             g.untagged = defaults.length == 0 ? g.all : newPool(g.name, defaults);
         }
         for (int i = 0; i < n; i++) {
@@ -434,7 +436,11 @@ public final class Router {
     int select(Pool pool, RouteRequest request, long now) {
         if (expiryPending && now - nextExpiry >= 0) expireCooldowns(now, false);
         RandomGenerator rnd = random != null ? random : ThreadLocalRandom.current();
-        int d = pool.pick(request.inputTokens(), request.stream(), now, minuteOf(now), rnd);
+        long minute = minuteOf(now);
+        int d = pool.pick(request.inputTokens(), request.stream(), now, minute, rnd);
+        // the indexes may lag the store (an expiry being processed by another thread, another
+        // instance's reports): an exact scan decides before the request is refused
+        if (d < 0) d = pool.scan(request.inputTokens(), request.stream(), now, minute, rnd);
         if (d < 0) throw unavailable(pool, request, now);
         return d;
     }
@@ -493,7 +499,7 @@ public final class Router {
             } else if (settings.enablePreCallChecks() && !hasHeadroom(d, request.inputTokens(), minute)) {
                 noHeadroom++;
             } else {
-                other++; // became available while this request was being routed
+                other++; // freed between the scan and this count
             }
         }
         int n = pool.members.length;
