@@ -38,4 +38,13 @@ final class Pool {
         }
         return -1;
     }
+
+    /** The exact choice by scanning every tier in order: O(n), for when the indexes found nothing. */
+    int scan(long tokens, boolean stream, long now, long minute, RandomGenerator random) {
+        for (Tier t : tiers) {
+            int d = t.scan(tokens, stream, now, minute, random);
+            if (d >= 0) return d;
+        }
+        return -1;
+    }
 }

@@ -32,7 +32,10 @@ import java.util.random.RandomGenerator;
  * <p>Pipeline, as LiteLLM's {@code get_available_deployment}: resolve the name (deployment id, model
  * group, {@code model_group_alias}, wildcard groups such as {@code openai/*} (most literal characters
  * first), the {@code "*"} catch-all); tag filter when enabled; then per {@code order} tier, lowest
- * first: drop deployments in cooldown, run the pre-call checks and the strategy.
+ * first: drop deployments in cooldown, run the pre-call checks when {@code enable_pre_call_checks}
+ * is on (context window: prompt tokens against {@code max_input_tokens} from the deployment or
+ * {@link ModelCatalog}; rpm/tpm headroom from the {@link HeadroomCheck}, else the router's own
+ * counters), then the strategy.
  *
  * <p>Where this differs from LiteLLM, deliberately:
  * <ul>
@@ -168,7 +171,9 @@ public final class Router {
         long now = nanoTime.getAsLong();
         for (Group g : groups.values()) {
             g.all = newPool(g.name, g.members);
-            int[] defaults = Arrays.stream(g.members).filter(d -> deployments[d].tags().contains("default")).toArray();
+            int[] defaults = settings.enableTagFiltering()
+                    ? Arrays.stream(g.members).filter(d -> deployments[d].tags().contains("default")).toArray()
+                    : new int[0];
             g.untagged = defaults.length == 0 ? g.all : newPool(g.name, defaults);
         }
         for (int i = 0; i < n; i++) {
@@ -431,7 +436,11 @@ public final class Router {
     int select(Pool pool, RouteRequest request, long now) {
         if (expiryPending && now - nextExpiry >= 0) expireCooldowns(now, false);
         RandomGenerator rnd = random != null ? random : ThreadLocalRandom.current();
-        int d = pool.pick(request.inputTokens(), request.stream(), now, minuteOf(now), rnd);
+        long minute = minuteOf(now);
+        int d = pool.pick(request.inputTokens(), request.stream(), now, minute, rnd);
+        // the indexes may lag the store (an expiry being processed by another thread, another
+        // instance's reports): an exact scan decides before the request is refused
+        if (d < 0) d = pool.scan(request.inputTokens(), request.stream(), now, minute, rnd);
         if (d < 0) throw unavailable(pool, request, now);
         return d;
     }
@@ -439,11 +448,12 @@ public final class Router {
     /** Whether deployment {@code d} of tier {@code t} can take this request now (the checks the index cannot hold). */
     boolean passes(Tier t, int d, long tokens, long now, long minute) {
         if (inCooldown(d, now)) return false;
-        if (tokens > t.minMaxInputTokens && tokens > maxInputTokens[d]) return false;
         RoutingStrategy s = t.strategy;
         // the usage, latency and cost strategies skip deployments over their limits by themselves
         if (s != RoutingStrategy.SIMPLE_SHUFFLE && s != RoutingStrategy.LEAST_BUSY && !hasOwnHeadroom(d, tokens, minute)) return false;
-        return !settings.enablePreCallChecks() || hasHeadroom(d, tokens, minute);
+        if (!settings.enablePreCallChecks()) return true;
+        if (tokens > t.minMaxInputTokens && tokens > maxInputTokens[d]) return false;
+        return hasHeadroom(d, tokens, minute);
     }
 
     /** The pre-call rpm/tpm check: the injected {@link HeadroomCheck}, else the router's own counters. */
@@ -482,14 +492,14 @@ public final class Router {
             if (inCooldown(d, now)) {
                 cooling++;
                 soonest = Math.min(soonest, store.cooldownUntil(d) - now);
-            } else if (request.inputTokens() > maxInputTokens[d]) {
+            } else if (settings.enablePreCallChecks() && request.inputTokens() > maxInputTokens[d]) {
                 tooSmall++;
             } else if (strategyLimits && !hasOwnHeadroom(d, request.inputTokens(), minute)) {
                 limited++;
             } else if (settings.enablePreCallChecks() && !hasHeadroom(d, request.inputTokens(), minute)) {
                 noHeadroom++;
             } else {
-                other++; // became available while this request was being routed
+                other++; // freed between the scan and this count
             }
         }
         int n = pool.members.length;
@@ -541,7 +551,7 @@ public final class Router {
         long minute = minuteOf(now);
         store.addInFlight(d, 1);
         store.addUsage(d, minute, 1, 0);
-        refresh(d, false);
+        refresh(d, IN_FLIGHT | REQUESTS);
     }
 
     void recordSuccess(int d, long latencyNanos, long ttftNanos, long promptTokens, long completionTokens) {
@@ -553,7 +563,7 @@ public final class Router {
         long perToken = Math.max(1, completionTokens);
         if (latencyNanos > 0) store.addLatencySample(d, false, latencyNanos / perToken);
         if (ttftNanos > 0) store.addLatencySample(d, true, ttftNanos / perToken);
-        refresh(d, false);
+        refresh(d, IN_FLIGHT | TOKENS | LATENCY);
     }
 
     boolean recordFailure(int d, int status, long retryAfterMillis, ErrorClass errorClass) {
@@ -577,7 +587,7 @@ public final class Router {
                 cool = false;
             }
         }
-        refresh(d, cool);
+        refresh(d, IN_FLIGHT | (errorClass == ErrorClass.TIMEOUT ? LATENCY : 0) | (cool ? COOLDOWN : 0));
         return cool;
     }
 
@@ -602,9 +612,24 @@ public final class Router {
         return !retryable;
     }
 
-    private void refresh(int d, boolean cooldownChanged) {
+    // what a report changed, so that only the indexes whose keys depend on it take their lock
+    private static final int IN_FLIGHT = 1, REQUESTS = 2, TOKENS = 4, LATENCY = 8, COOLDOWN = 16;
+
+    private void refresh(int d, int changed) {
+        Deployment dep = deployments[d];
+        boolean rpm = dep.rpm() != Deployment.UNSET;
+        boolean tpm = dep.tpm() != Deployment.UNSET;
+        // the usage, latency and cost keys turn INF when a limit is reached
+        boolean limits = (changed & REQUESTS) != 0 && rpm || (changed & TOKENS) != 0 && tpm;
         for (Membership m : memberships.get(d)) {
-            if (cooldownChanged || m.tier.strategy != RoutingStrategy.SIMPLE_SHUFFLE) m.tier.refresh(m.pos);
+            boolean affected = (changed & COOLDOWN) != 0 || switch (m.tier.strategy) {
+                case SIMPLE_SHUFFLE -> false;
+                case LEAST_BUSY -> (changed & IN_FLIGHT) != 0;
+                case USAGE_BASED_ROUTING, USAGE_BASED_ROUTING_V2 -> (changed & TOKENS) != 0 || limits;
+                case LATENCY_BASED_ROUTING -> (changed & LATENCY) != 0 || limits;
+                case COST_BASED_ROUTING -> limits;
+            };
+            if (affected) m.tier.refresh(m.pos);
         }
     }
 
@@ -627,7 +652,7 @@ public final class Router {
         try {
             while (!expiries.isEmpty() && now - expiries.peek()[0] >= 0) {
                 int d = (int) expiries.poll()[1];
-                if (!inCooldown(d, now)) refresh(d, true);
+                if (!inCooldown(d, now)) refresh(d, COOLDOWN);
             }
             if (expiries.isEmpty()) {
                 expiryPending = false;

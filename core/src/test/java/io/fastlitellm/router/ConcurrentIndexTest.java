@@ -15,10 +15,16 @@ class ConcurrentIndexTest {
 
     @Test
     void afterConcurrentReportsEveryIndexAgreesWithAnExactScan() throws Exception {
-        for (RoutingStrategy s : List.of(RoutingStrategy.LEAST_BUSY, RoutingStrategy.USAGE_BASED_ROUTING_V2, RoutingStrategy.LATENCY_BASED_ROUTING)) {
+        for (RoutingStrategy s : List.of(RoutingStrategy.LEAST_BUSY, RoutingStrategy.USAGE_BASED_ROUTING_V2, RoutingStrategy.LATENCY_BASED_ROUTING,
+                RoutingStrategy.COST_BASED_ROUTING)) {
             AtomicLong now = new AtomicLong();
             List<Deployment> ds = new ArrayList<>();
-            for (int i = 0; i < 200; i++) ds.add(Deployment.builder().id("d" + i).modelName("g").model("mock/x").build());
+            for (int i = 0; i < 200; i++) {
+                // limits on half of them, so that reports move deployments in and out of the indexes
+                Deployment.Builder b = Deployment.builder().id("d" + i).modelName("g").model("mock/x").inputCostPerToken(i % 7 * 1e-6);
+                if (i % 2 == 0) b.rpm(150).tpm(20_000);
+                ds.add(b.build());
+            }
             Router r = Router.builder(ds, RouterSettings.builder().routingStrategy(s).cooldownTime(Duration.ofHours(1)).build())
                     .nanoTime(now::get).build();
             int threads = 2;

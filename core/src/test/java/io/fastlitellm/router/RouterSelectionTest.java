@@ -238,15 +238,19 @@ class RouterSelectionTest {
     @Test
     void contextWindowCheckSkipsSmallDeploymentsAndFailsWhenNoneFits() {
         Router r = router(List.of(dep("small", "g").maxInputTokens(1_000).weight(100).build(), dep("big", "g").maxInputTokens(100_000).weight(1).build()),
-                RouterSettings.builder());
+                RouterSettings.builder().enablePreCallChecks(true));
         for (int i = 0; i < 50; i++) assertThat(r.route("g", RouteRequest.of(5_000)).id()).isEqualTo("big");
         assertThatThrownBy(() -> r.route("g", RouteRequest.of(200_000))).isInstanceOfSatisfying(RouterException.class, e -> {
             assertThat(e.errorClass()).isEqualTo(ErrorClass.CONTEXT_WINDOW_EXCEEDED);
             assertThat(e.getMessage()).contains("200000 tokens").contains("100000");
         });
-        Router catalog = router(List.of(Deployment.builder().id("g4").modelName("g").model("openai/gpt-4").build()), RouterSettings.builder());
+        Router catalog = router(List.of(Deployment.builder().id("g4").modelName("g").model("openai/gpt-4").build()),
+                RouterSettings.builder().enablePreCallChecks(true));
         assertThatThrownBy(() -> catalog.route("g", RouteRequest.of(9_000))).isInstanceOf(RouterException.class)
                 .hasMessageContaining("8192");
+        // as in LiteLLM, the context window is a pre-call check: off by default, the upstream then says so
+        Router unchecked = router(List.of(dep("small", "g").maxInputTokens(1_000).build()), RouterSettings.builder());
+        assertThat(unchecked.route("g", RouteRequest.of(5_000)).id()).isEqualTo("small");
     }
 
     @Test

@@ -111,6 +111,24 @@ class RoutingSessionTest {
     }
 
     @Test
+    void eachCallSaysItsAttemptRetryGroupAndWhetherItIsAFallback() {
+        Router r = router(List.of(dep("a", "gpt-4o"), dep("m", "gpt-4o-mini")),
+                RouterSettings.builder().numRetries(1).fallbacks("gpt-4o", List.of("gpt-4o-mini")));
+        RoutingSession s = r.begin("gpt-4o", RouteRequest.EMPTY);
+        List<Decision.Call> calls = new ArrayList<>();
+        for (Decision d = s.next(); !(d instanceof Decision.Fail); d = s.next()) {
+            if (d instanceof Decision.Call c) {
+                calls.add(c);
+                s.onFailure(500, 0, ErrorClass.SERVER_ERROR);
+            }
+        }
+        assertThat(calls).extracting(c -> c.deployment().id() + " " + c.modelGroup() + " attempt=" + c.attempt() + " retry=" + c.retry() + " fallback=" + c.fallback())
+                .containsExactly("a gpt-4o attempt=1 retry=0 fallback=false", "a gpt-4o attempt=2 retry=1 fallback=false",
+                        "m gpt-4o-mini attempt=3 retry=0 fallback=true", "m gpt-4o-mini attempt=4 retry=1 fallback=true");
+        assertThat(s.attempts()).isEqualTo(4);
+    }
+
+    @Test
     void notFoundGoesStraightToFallbacksAndTheStarFallbackIsTheDefault() {
         Router r = router(List.of(dep("a", "x"), dep("b", "y")), RouterSettings.builder().numRetries(3).fallbacks("*", List.of("y")));
         RoutingSession s = r.begin("x", RouteRequest.EMPTY);
@@ -122,7 +140,8 @@ class RoutingSessionTest {
         Router r = router(List.of(
                         Deployment.builder().id("small").modelName("gpt-4o-mini").model("openai/gpt-4o-mini").maxInputTokens(4_000).build(),
                         Deployment.builder().id("big").modelName("gpt-4.1").model("openai/gpt-4.1").build()),
-                RouterSettings.builder().contextWindowFallbacks("gpt-4o-mini", List.of("gpt-4.1")).fallbacks("gpt-4o-mini", List.of("nowhere")));
+                RouterSettings.builder().enablePreCallChecks(true)
+                        .contextWindowFallbacks("gpt-4o-mini", List.of("gpt-4.1")).fallbacks("gpt-4o-mini", List.of("nowhere")));
         RoutingSession s = r.begin("gpt-4o-mini", RouteRequest.of(50_000));
         assertThat(drive(s, d -> Outcome.OK)).containsExactly("big(fallback)");
         assertThat(s.attemptedFallbacks()).isEqualTo(1);

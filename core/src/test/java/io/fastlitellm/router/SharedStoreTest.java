@@ -41,4 +41,15 @@ class SharedStoreTest {
         two.refreshFromStore();
         assertThat(two.route("g", RouteRequest.EMPTY).id()).isEqualTo("b");
     }
+
+    @Test
+    void aDeploymentFreedInTheStoreIsFoundEvenBeforeTheIndexKnows() {
+        Router one = instance(RoutingStrategy.LEAST_BUSY);
+        Router two = instance(RoutingStrategy.LEAST_BUSY);
+        one.recordFailure(one.deployment("a"), 429, 0, ErrorClass.RATE_LIMIT);
+        one.recordFailure(one.deployment("b"), 429, 0, ErrorClass.RATE_LIMIT);
+        two.refreshFromStore(); // two's index now has both out
+        shared.setCooldownUntil(1, DeploymentStateStore.NO_COOLDOWN); // e.g. an operator cleared b's cooldown
+        assertThat(two.route("g", RouteRequest.EMPTY).id()).isEqualTo("b");
+    }
 }

@@ -10,6 +10,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
 /**
@@ -43,14 +46,26 @@ public final class RouterBenchCommand implements Runnable {
             description = "Also time the per-request scan baseline; --no-baseline skips it (default: on).")
     boolean baseline;
 
+    @Spec
+    CommandSpec spec;
+
+    private ParameterException bad(String message) {
+        return new ParameterException(spec.commandLine(), message);
+    }
+
     @Override
     public void run() {
-        if (deployments < 2) throw new IllegalArgumentException("--deployments: " + deployments + " (expected: >= 2)");
-        if (threads < 1) throw new IllegalArgumentException("--threads: " + threads + " (expected: >= 1)");
-        if (!(cooldownFraction >= 0 && cooldownFraction < 1)) throw new IllegalArgumentException("--cooldown-fraction: " + cooldownFraction + " (expected: >= 0 and < 1)");
-        if (!(seconds > 0)) throw new IllegalArgumentException("--seconds: " + seconds + " (expected: > 0)");
-        List<RoutingStrategy> strategies = strategy.equalsIgnoreCase("all") ? List.of(RoutingStrategy.values())
-                : List.of(RoutingStrategy.fromConfigName(strategy));
+        if (deployments < 2) throw bad("--deployments: " + deployments + " (expected: >= 2)");
+        if (threads < 1) throw bad("--threads: " + threads + " (expected: >= 1)");
+        if (!(cooldownFraction >= 0 && cooldownFraction < 1)) throw bad("--cooldown-fraction: " + cooldownFraction + " (expected: >= 0 and < 1)");
+        if (!(seconds > 0)) throw bad("--seconds: " + seconds + " (expected: > 0)");
+        List<RoutingStrategy> strategies;
+        try {
+            strategies = strategy.equalsIgnoreCase("all") ? List.of(RoutingStrategy.values()) : List.of(RoutingStrategy.fromConfigName(strategy));
+        } catch (IllegalArgumentException e) {
+            throw bad("--strategy: " + strategy + " (expected: all or one of simple-shuffle, least-busy, usage-based-routing, "
+                    + "usage-based-routing-v2, latency-based-routing, cost-based-routing)");
+        }
         printBuildTime();
         for (RoutingStrategy s : strategies) {
             Router router = RouterFixture.prepared(deployments, s, cooldownFraction);
