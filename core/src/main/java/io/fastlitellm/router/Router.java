@@ -554,6 +554,12 @@ public final class Router {
         refresh(d, IN_FLIGHT | REQUESTS);
     }
 
+    /** A call ended without an outcome (the client left): only its in-flight count is given back. */
+    void recordAbandon(int d) {
+        store.addInFlight(d, -1);
+        refresh(d, IN_FLIGHT);
+    }
+
     void recordSuccess(int d, long latencyNanos, long ttftNanos, long promptTokens, long completionTokens) {
         long now = nanoTime.getAsLong();
         long minute = minuteOf(now);

@@ -144,6 +144,20 @@ public final class RoutingSession {
         }
     }
 
+    /**
+     * The caller gives up on the session (its client went away). A call in progress is neither a
+     * success nor a failure of the deployment: only its in-flight count is given back, so
+     * least-busy routing stays exact. Idempotent; the session answers {@code Fail} afterwards.
+     */
+    public void abandon() {
+        if (phase == Phase.CALLING) {
+            router.recordAbandon(current);
+        }
+        if (phase != Phase.FAILED && phase != Phase.SUCCEEDED) {
+            fail(new RouterException(499, ErrorClass.BAD_REQUEST, requestedGroup, 0, "the client closed the request"));
+        }
+    }
+
     private void requireCalling(String method) {
         if (phase != Phase.CALLING) {
             throw new IllegalStateException(method + "(): no call in progress (expected: after next() returned a Call)");

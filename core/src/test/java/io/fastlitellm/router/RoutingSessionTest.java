@@ -240,4 +240,25 @@ class RoutingSessionTest {
         assertThat(r.store().inFlight(0)).isZero();
         assertThat(r.store().inFlight(1)).isZero();
     }
+
+    @Test
+    void anAbandonedCallGivesBackItsInFlightCountAndEndsTheSession() {
+        Router r = router(List.of(dep("a", "g"), dep("b", "g")),
+                RouterSettings.builder().routingStrategy(RoutingStrategy.LEAST_BUSY));
+        RoutingSession held = r.begin("g", RouteRequest.EMPTY);
+        String first = ((Decision.Call) held.next()).deployment().id();
+        String other = first.equals("a") ? "b" : "a";
+        RoutingSession left = r.begin("g", RouteRequest.EMPTY);
+        assertThat(((Decision.Call) left.next()).deployment().id()).isEqualTo(other);
+
+        left.abandon();
+        left.abandon();
+
+        // `other` has nothing in flight again, `first` still has one: least-busy picks `other`.
+        for (int i = 0; i < 5; i++) {
+            assertThat(r.route("g", RouteRequest.EMPTY).id()).isEqualTo(other);
+        }
+        assertThat(left.next()).isInstanceOf(Decision.Fail.class);
+        assertThat(((Decision.Fail) left.next()).error().status()).isEqualTo(499);
+    }
 }

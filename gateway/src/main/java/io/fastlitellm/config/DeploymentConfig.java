@@ -40,4 +40,10 @@ public record DeploymentConfig(
         MockSettings mock,
         Map<String, Object> litellmParams,
         Map<String, Object> modelInfo) {
+
+    /** This deployment serving {@code model} upstream (for wildcard deployments). */
+    public DeploymentConfig withProviderModel(String model) {
+        return new DeploymentConfig(index, modelName, id, provider + "/" + model, provider, model, apiBase, rpm, tpm,
+                weight, order, tags, timeoutSeconds, mock, litellmParams, modelInfo);
+    }
 }

@@ -308,6 +308,10 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 }
                 Decision.Call c = (Decision.Call) d;
                 DeploymentConfig dc = sc.deploymentsById.get(c.deployment().id());
+                if (dc.providerModel().contains("*")) {
+                    // A wildcard deployment (openai/*, the "*" catch-all) serves the model asked for.
+                    dc = dc.withProviderModel(wildcardModel(request.model(), dc));
+                }
                 Provider provider = sc.providers.get(dc.provider());
                 if (provider == null) {
                     session.onFailure(501, 0, ErrorClass.BAD_REQUEST);
@@ -338,6 +342,12 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
 
         String lastProblem;
         Permit lastDeploymentDenial;
+
+        /** {@code openai/gpt-4o} asked of an {@code openai/*} deployment is {@code gpt-4o} upstream. */
+        private static String wildcardModel(String requested, DeploymentConfig dc) {
+            String prefix = dc.provider() + "/";
+            return requested.startsWith(prefix) ? requested.substring(prefix.length()) : requested;
+        }
 
         /**
          * The router gave up: answer with its status and message, completed by what the last attempt
@@ -570,6 +580,9 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         void abandon() {
             if (retryTimer != null) {
                 retryTimer.cancel(false);
+            }
+            if (session != null) {
+                session.abandon();
             }
             if (call != null) {
                 call.cancel();

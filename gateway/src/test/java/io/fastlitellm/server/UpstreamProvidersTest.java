@@ -62,6 +62,9 @@ class UpstreamProvidersTest {
                 litellm_params: {model: openai/x, api_base: "%1$s/v1", extra_headers: {x-mock-chunk-interval-ms: "100", x-mock-response: "a b c d e f g h i j k l m n o p"}}
               - model_name: cut
                 litellm_params: {model: openai/x, api_base: "%1$s/v1", extra_headers: {x-mock-cut-after: "3"}}
+              - model_name: "openai/*"
+                litellm_params: {model: "openai/*", api_base: "%1$s/v1"}
+                model_info: {id: dep-wildcard}
               - model_name: claude-cut
                 litellm_params: {model: anthropic/c, api_base: "%1$s", extra_headers: {x-mock-cut-after: "4"}}
             litellm_settings:
@@ -125,6 +128,14 @@ class UpstreamProvidersTest {
         List<String> ev = ChatCompletionsTest.events(withUsage.body());
         JsonNode usageChunk = JSON.readTree(ev.get(ev.size() - 2));
         assertThat(usageChunk.path("usage").path("completion_tokens").asLong()).isEqualTo(6);
+    }
+
+    @Test
+    void aWildcardDeploymentServesTheModelAskedFor() throws Exception {
+        HttpResponse<String> res = gw.post("/v1/chat/completions", GatewayExtension.chat("openai/gpt-4.1-nano"));
+        assertThat(res.statusCode()).as(res.body()).isEqualTo(200);
+        assertThat(res.headers().firstValue("x-litellm-model-id")).hasValue("dep-wildcard");
+        assertThat(JSON.readTree(lastUpstreamRequest().body()).path("model").asText()).isEqualTo("gpt-4.1-nano");
     }
 
     @Test
