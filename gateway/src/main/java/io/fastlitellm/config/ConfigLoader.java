@@ -40,7 +40,7 @@ public final class ConfigLoader {
 
     private static final Set<String> TOP_LEVEL = Set.of(
             "model_list", "router_settings", "litellm_settings", "general_settings", "environment_variables",
-            "virtual_keys");
+            "virtual_keys", "fast_litellm_settings");
     private static final Set<String> KEY_FIELDS = Set.of(
             "key", "key_alias", "models", "rpm_limit", "tpm_limit", "max_parallel_requests", "metadata");
     private static final Set<String> DEPLOYMENT_KEYS = Set.of("model_name", "litellm_params", "model_info");
@@ -194,10 +194,13 @@ public final class ConfigLoader {
             }
         }
         List<VirtualKeyConfig> keys = virtualKeys(root.get("virtual_keys"), masterKey, groups, aliases.keySet());
+        ConfigNode fastSettings = root.get("fast_litellm_settings");
+        fastSettings.warnUnknownKeys(Set.of(Switches.KEYS), warnings);
+        Switches switches = Switches.read(fastSettings, systemEnv);
         Long defaultCompletion = general.get("default_completion_tokens").optionalLong(0);
         return new GatewayConfig(sourceName, List.copyOf(deployments), Map.copyOf(aliases), masterKey,
                 maxRequestBytes, dropParams, router, litellm, general, keys,
-                defaultCompletion == null ? 0 : defaultCompletion);
+                defaultCompletion == null ? 0 : defaultCompletion, switches);
     }
 
     private List<VirtualKeyConfig> virtualKeys(ConfigNode list, String masterKey, Set<String> groups, Set<String> aliases) {

@@ -20,6 +20,7 @@ import java.util.Map;
  * @param virtualKeys the top-level {@code virtual_keys:} list
  * @param defaultCompletionTokens {@code general_settings.default_completion_tokens}: the completion
  *     tokens reserved against tpm limits when a request sets no {@code max_tokens} (default 0)
+ * @param switches which components run ({@code fast_litellm_settings} and {@code FAST_LITELLM_*})
  */
 public record GatewayConfig(
         String source,
@@ -32,7 +33,8 @@ public record GatewayConfig(
         ConfigNode litellmSettings,
         ConfigNode generalSettings,
         List<VirtualKeyConfig> virtualKeys,
-        long defaultCompletionTokens) {
+        long defaultCompletionTokens,
+        Switches switches) {
 
     /** Model groups in the order they first appear in {@code model_list}. */
     public Map<String, List<DeploymentConfig>> groups() {

@@ -70,7 +70,7 @@ public final class RouterFactory {
         ConfigNode l = config.litellmSettings();
         RouterSettings.Builder b = RouterSettings.builder();
         String strategy = r.get("routing_strategy").string(null);
-        if (strategy != null) {
+        if (strategy != null && config.switches().routing()) {
             b.routingStrategy(RoutingStrategy.fromConfigName(strategy));
         }
         Long retries = r.get("num_retries").optionalLong(0);

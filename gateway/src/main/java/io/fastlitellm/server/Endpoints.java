@@ -5,7 +5,11 @@ import io.fastlitellm.config.DeploymentConfig;
 import io.fastlitellm.provider.OpenAiWire;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.fastlitellm.stats.ComponentSnapshot;
+import io.fastlitellm.upstream.PoolStats;
 import java.io.IOException;
+import java.util.List;
+import java.util.Map;
 
 /** The bodies of the small read-only endpoints: {@code /v1/models} and the health routes. */
 final class Endpoints {
@@ -98,6 +102,68 @@ final class Endpoints {
             g.writeStringField("error", error);
         }
         g.writeEndObject();
+    }
+
+    /** {@code GET /stats}: every component (or the one named), the switches, strategy and pool. */
+    static ByteBuf stats(ByteBufAllocator alloc, ServerContext sc, List<ComponentSnapshot> snapshots) {
+        return write(alloc, g -> {
+            g.writeStartObject();
+            g.writeBooleanField("enabled", sc.stats.enabled());
+            g.writeObjectFieldStart("components");
+            for (ComponentSnapshot s : snapshots) {
+                g.writeObjectFieldStart(s.component().key());
+                g.writeNumberField("calls", s.calls());
+                g.writeNumberField("errors", s.errors());
+                g.writeNumberField("error_rate", s.errorRate());
+                g.writeObjectFieldStart("latency_us");
+                g.writeNumberField("mean", s.meanMicros());
+                g.writeNumberField("p50", s.p50Micros());
+                g.writeNumberField("p90", s.p90Micros());
+                g.writeNumberField("p99", s.p99Micros());
+                g.writeNumberField("max", s.maxMicros());
+                g.writeEndObject();
+                g.writeNumberField("input_size", s.inputSize());
+                g.writeNumberField("output_size", s.outputSize());
+                g.writeEndObject();
+            }
+            g.writeEndObject();
+            g.writeObjectFieldStart("switches");
+            for (Map.Entry<String, Boolean> e : sc.config.switches().asMap().entrySet()) {
+                g.writeBooleanField(e.getKey(), e.getValue());
+            }
+            g.writeEndObject();
+            g.writeStringField("routing_strategy", sc.router.settings().routingStrategy().configName());
+            PoolStats p = sc.upstreamStats.get();
+            g.writeObjectFieldStart("upstream_pool");
+            g.writeNumberField("open", p.open());
+            g.writeNumberField("idle", p.idle());
+            g.writeNumberField("in_use", p.inUse());
+            g.writeNumberField("created", p.created());
+            g.writeNumberField("reused", p.reused());
+            g.writeNumberField("waiting", p.waiting());
+            g.writeNumberField("acquire_wait_p50_us", p.acquireWaitP50Micros());
+            g.writeNumberField("acquire_wait_p99_us", p.acquireWaitP99Micros());
+            g.writeEndObject();
+            g.writeEndObject();
+        });
+    }
+
+    /** {@code GET /stats/recommendations}. */
+    static ByteBuf recommendations(ByteBufAllocator alloc, ServerContext sc) {
+        List<Recommendations.Item> items = Recommendations.compute(sc, sc.upstreamStats.get());
+        return write(alloc, g -> {
+            g.writeStartObject();
+            g.writeArrayFieldStart("recommendations");
+            for (Recommendations.Item i : items) {
+                g.writeStartObject();
+                g.writeStringField("component", i.component());
+                g.writeStringField("message", i.message());
+                g.writeStringField("figure", i.figure());
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        });
     }
 
     private static ByteBuf write(ByteBufAllocator alloc, OpenAiWire.JsonWriter body) {

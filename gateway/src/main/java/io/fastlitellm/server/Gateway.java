@@ -7,6 +7,8 @@ import io.fastlitellm.provider.Provider;
 import io.fastlitellm.config.RouterFactory;
 import io.fastlitellm.ratelimit.RateLimiter;
 import io.fastlitellm.router.Router;
+import io.fastlitellm.metrics.GatewayMetrics;
+import io.fastlitellm.stats.Stats;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
@@ -77,15 +79,20 @@ public final class Gateway implements AutoCloseable {
     /** Binds and starts serving; throws when the address cannot be bound. */
     public static Gateway start(GatewayConfig config, GatewayOptions options) throws InterruptedException {
         boolean epoll = Epoll.isAvailable();
+        Stats stats = config.switches().stats() ? Stats.create() : Stats.disabled();
         UpstreamClient upstream = new UpstreamClient(upstreamSettings(config), options.nanoTime(),
-                epoll ? EpollSocketChannel.class : NioSocketChannel.class);
+                epoll ? EpollSocketChannel.class : NioSocketChannel.class, stats);
         Tokens tokens = new Tokens(config, new com.fasterxml.jackson.databind.ObjectMapper());
         Map<String, Provider> providers = Providers.all(upstream,
                 new MockProvider(options.random(), tokens, PooledByteBufAllocator.DEFAULT), config.dropParams());
         Router router = RouterFactory.build(config, options.nanoTime(), options.random());
-        RateLimiter limiter = RateLimiter.inMemory(Math.max(1024, config.virtualKeys().size() * 2),
-                Math.max(64, config.deployments().size() * 2), options.nanoTime());
-        ServerContext sc = new ServerContext(config, options, providers, tokens, router, limiter);
+        int maxKeys = Math.max(1024, config.virtualKeys().size() * 2);
+        RateLimiter limiter = RateLimiter.inMemory(maxKeys, Math.max(64, config.deployments().size() * 2), options.nanoTime());
+        GatewayMetrics metrics = new GatewayMetrics(upstream::stats,
+                () -> (int) router.deployments().stream().filter(router::isInCooldown).count());
+        ServerContext sc = new ServerContext(config, options, providers, tokens, router, limiter, stats, metrics);
+        sc.maxLimiterKeys = maxKeys;
+        sc.upstreamStats = upstream::stats;
         for (DeploymentConfig d : config.deployments()) {
             if (!providers.containsKey(d.provider())) {
                 options.log().accept("fast-litellm: warning: " + config.source() + ": model_list[" + d.index()
@@ -137,6 +144,10 @@ public final class Gateway implements AutoCloseable {
         Object verify = config.litellmSettings().get("ssl_verify").raw();
         if (verify instanceof String path) {
             s = s.withCaFile(java.nio.file.Path.of(config.litellmSettings().get("ssl_verify").string(path)));
+        }
+        if (!config.switches().connectionPooling()) {
+            // FAST_LITELLM_CONNECTION_POOLING=false: a connection lives for one call.
+            s = s.withIdle(s.idleTimeout(), java.time.Duration.ZERO);
         }
         return s;
     }

@@ -16,6 +16,9 @@ import io.fastlitellm.router.ErrorClass;
 import io.fastlitellm.router.RouteRequest;
 import io.fastlitellm.router.RouterException;
 import io.fastlitellm.router.RoutingSession;
+import io.fastlitellm.stats.Component;
+import io.fastlitellm.stats.ComponentSnapshot;
+import io.fastlitellm.stats.Stats;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -144,6 +147,48 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 Auth.check(sc, req.headers());
                 ex.sendJson(HttpResponseStatus.OK, Endpoints.health(ctx.alloc(), sc));
             }
+            case "/stats" -> {
+                requireMethod(method, HttpMethod.GET, ex);
+                Auth.check(sc, req.headers());
+                QueryStringDecoder q = new QueryStringDecoder(req.uri());
+                List<ComponentSnapshot> snapshots;
+                String only = q.parameters().containsKey("component") ? q.parameters().get("component").get(0) : null;
+                if (only != null) {
+                    Component c = Component.fromKey(only);
+                    if (c == null) {
+                        throw ApiError.badRequest("Unknown component '" + only + "' (expected one of: "
+                                + java.util.Arrays.stream(Component.values()).map(Component::key)
+                                .collect(java.util.stream.Collectors.joining(", ")) + ")", "component");
+                    }
+                    snapshots = List.of(sc.stats.snapshot(c));
+                } else {
+                    snapshots = sc.stats.snapshot();
+                }
+                String format = q.parameters().containsKey("format") ? q.parameters().get("format").get(0) : "json";
+                if (format.equals("csv")) {
+                    ex.sendText(HttpResponseStatus.OK, "text/csv; charset=utf-8", Stats.toCsv(snapshots));
+                } else if (format.equals("json")) {
+                    ex.sendJson(HttpResponseStatus.OK, Endpoints.stats(ctx.alloc(), sc, snapshots));
+                } else {
+                    throw ApiError.badRequest("Unknown format '" + format + "' (expected: json or csv)", "format");
+                }
+            }
+            case "/stats/recommendations" -> {
+                requireMethod(method, HttpMethod.GET, ex);
+                Auth.check(sc, req.headers());
+                ex.sendJson(HttpResponseStatus.OK, Endpoints.recommendations(ctx.alloc(), sc));
+            }
+            case "/metrics" -> {
+                requireMethod(method, HttpMethod.GET, ex);
+                Auth.check(sc, req.headers());
+                java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(8192);
+                try {
+                    sc.metrics.write(out);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                ex.sendText(HttpResponseStatus.OK, io.fastlitellm.metrics.GatewayMetrics.contentType(), out.toString(StandardCharsets.UTF_8));
+            }
             case "/health/liveliness", "/health/liveness" -> {
                 requireMethod(method, HttpMethod.GET, ex);
                 ex.sendJson(HttpResponseStatus.OK, Unpooled.copiedBuffer("\"I'm alive!\"", StandardCharsets.UTF_8));
@@ -192,11 +237,14 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         ChatRequestReader.ChatRequest cr = reader.read(req.content(), modelFromPath, kind);
         caller.checkModel(cr.model(), sc);
         long promptTokens;
+        long tc = sc.options.nanoTime().getAsLong();
         try {
             promptTokens = sc.tokens.prompt(cr.model(), kind, cr.body());
         } catch (IllegalArgumentException e) {
+            sc.stats.record(Component.TOKENIZER, sc.options.nanoTime().getAsLong() - tc, 0, 0, true);
             throw ApiError.badRequest("Cannot count the prompt's tokens: " + e.getMessage(), "messages");
         }
+        sc.stats.record(Component.TOKENIZER, sc.options.nanoTime().getAsLong() - tc, promptTokens, 0, false);
         JsonNode maxTokens = cr.body().hasNonNull("max_completion_tokens")
                 ? cr.body().get("max_completion_tokens") : cr.body().get("max_tokens");
         ex.request = cr;
@@ -204,9 +252,13 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         ex.estimatedTokens = RateLimiter.estimateTokens(promptTokens,
                 maxTokens != null && maxTokens.canConvertToLong() ? Math.max(0, maxTokens.asLong()) : -1,
                 sc.config.defaultCompletionTokens());
-        if (caller.limits() != null) {
+        ex.requestBytes = req.content().readableBytes();
+        if (caller.limits() != null && sc.config.switches().rateLimiting()) {
+            long tl = sc.options.nanoTime().getAsLong();
             ex.permit = sc.limiter.acquire(caller.limitKey(), caller.limits(), ex.estimatedTokens);
+            sc.stats.record(Component.RATE_LIMITER, sc.options.nanoTime().getAsLong() - tl, 0, 0, !ex.permit.allowed());
             if (!ex.permit.allowed()) {
+                sc.metrics.rejected("key");
                 ex.rejectForLimit(ex.permit, "key " + caller.name());
                 return;
             }
@@ -297,7 +349,9 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 return;
             }
             while (true) {
+                long tr = sc.options.nanoTime().getAsLong();
                 Decision d = session.next();
+                sc.stats.record(Component.ROUTER, sc.options.nanoTime().getAsLong() - tr, 0, 0, d instanceof Decision.Fail);
                 if (d instanceof Decision.Wait w) {
                     retryTimer = ctx.executor().schedule(this::nextAttempt, w.millis(), TimeUnit.MILLISECONDS);
                     return;
@@ -319,20 +373,22 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                             + "', which this build does not support (supported: " + String.join(", ", sc.providers.keySet()) + ")";
                     continue;
                 }
-                if (dc.rpm() != null || dc.tpm() != null) {
+                if ((dc.rpm() != null || dc.tpm() != null) && sc.config.switches().rateLimiting()) {
                     Permit dp = sc.limiter.acquireDeployment(dc.id(), Limits.deployment(
                             dc.rpm() == null ? Limits.UNLIMITED : dc.rpm(), dc.tpm() == null ? Limits.UNLIMITED : dc.tpm()),
                             estimatedTokens);
                     if (!dp.allowed()) {
                         // Over this deployment's own rpm/tpm: as LiteLLM, a 429 from it; the router cools it or moves on.
                         lastDeploymentDenial = dp;
-                        session.onFailure(429, dp.retryAfterMillis(), ErrorClass.RATE_LIMIT);
+                        sc.metrics.rejected("deployment");
+                        reportFailure(c.deployment(), 429, dp.retryAfterMillis(), ErrorClass.RATE_LIMIT);
                         continue;
                     }
                     deploymentPermit = dp;
                 }
                 group = c.modelGroup();
                 deployment = dc;
+                routed = c.deployment();
                 providerStart = sc.options.nanoTime().getAsLong();
                 call = provider.chat(new ChatCall(request.kind(), dc, request.body(), request.stream(), request.includeUsage(),
                         promptTokens, ctx.executor()), this);
@@ -342,6 +398,20 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
 
         String lastProblem;
         Permit lastDeploymentDenial;
+        io.fastlitellm.router.Deployment routed;
+        int status;
+        long requestBytes;
+        long responseBytes;
+
+        /** Reports a failed attempt to the session, and to the metrics when it cooled the deployment. */
+        private void reportFailure(io.fastlitellm.router.Deployment d, int failedStatus, long retryAfterMillis, ErrorClass cls) {
+            boolean wasCooling = sc.router.isInCooldown(d);
+            session.onFailure(failedStatus, retryAfterMillis, cls);
+            sc.metrics.attempt(d.id(), false);
+            if (!wasCooling && sc.router.isInCooldown(d)) {
+                sc.metrics.cooledDown(d.id());
+            }
+        }
 
         /** {@code openai/gpt-4o} asked of an {@code openai/*} deployment is {@code gpt-4o} upstream. */
         private static String wildcardModel(String requested, DeploymentConfig dc) {
@@ -418,6 +488,9 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             long now = sc.options.nanoTime().getAsLong();
             providerNanos = now - providerStart;
             session.onSuccess(providerNanos, 0, usage.promptTokens(), usage.completionTokens());
+            sc.stats.record(Component.UPSTREAM, providerNanos, usage.promptTokens(), usage.completionTokens(), false);
+            sc.metrics.attempt(routed.id(), true);
+            sc.metrics.tokens(group, usage.promptTokens(), usage.completionTokens());
             Permit p = joinedPermit();
             if (p != null) {
                 p.reconcile(usage.totalTokens());
@@ -436,7 +509,9 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 providerNanos = sc.options.nanoTime().getAsLong() - providerStart;
                 // Once bytes reach the client the answer is committed: no retry after this point.
                 session.onSuccess(providerNanos, providerNanos, promptTokens, 0);
+                sc.metrics.attempt(routed.id(), true);
                 joinedPermit();
+                status = 200;
                 HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
                 HttpHeaders h = head.headers();
                 h.set(HttpHeaderNames.CONTENT_TYPE, Headers.EVENT_STREAM);
@@ -448,6 +523,7 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 ctx.write(head);
             }
             ByteBuf event = Unpooled.wrappedBuffer(DATA.duplicate(), chunkJson, EVENT_END.duplicate());
+            responseBytes += event.readableBytes();
             ctx.writeAndFlush(new DefaultHttpContent(event), ctx.voidPromise());
             if (!ctx.channel().isWritable() && call != null) {
                 // The client is slower than the provider: hold the provider until the socket drains.
@@ -463,6 +539,9 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             if (permit != null) {
                 permit.reconcile(usage.totalTokens());
             }
+            sc.stats.record(Component.UPSTREAM, sc.options.nanoTime().getAsLong() - providerStart, usage.promptTokens(),
+                    usage.completionTokens(), false);
+            sc.metrics.tokens(group, usage.promptTokens(), usage.completionTokens());
             ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(DONE)), ctx.voidPromise());
             endStream();
         }
@@ -473,6 +552,7 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 return;
             }
             providerNanos = sc.options.nanoTime().getAsLong() - providerStart;
+            sc.stats.record(Component.UPSTREAM, providerNanos, promptTokens, 0, true);
             if (streamStarted) {
                 // Headers are out: tell the client in-band, as OpenAI does, then end the stream.
                 if (permit != null) {
@@ -490,7 +570,7 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 deploymentPermit = null;
             }
             lastError = error;
-            session.onFailure(error.status(), error.retryAfterSeconds() * 1000, ErrorClasses.of(error));
+            reportFailure(routed, error.status(), error.retryAfterSeconds() * 1000, ErrorClasses.of(error));
             nextAttempt();
         }
 
@@ -505,6 +585,13 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 routingHeaders(res.headers());
             }
             rateLimitHeaders(res.headers(), permit);
+            send(res);
+        }
+
+        void sendText(HttpResponseStatus status, String contentType, String text) {
+            FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                    Unpooled.copiedBuffer(text, StandardCharsets.UTF_8));
+            res.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
             send(res);
         }
 
@@ -530,6 +617,8 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         }
 
         private void send(FullHttpResponse res) {
+            status = res.status().code();
+            responseBytes = res.content().readableBytes();
             HttpUtil.setContentLength(res, res.content().readableBytes());
             HttpUtil.setKeepAlive(res, keepAlive);
             ctx.writeAndFlush(res).addListener((ChannelFutureListener) f -> {
@@ -602,6 +691,12 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             }
             finished = true;
             sc.inFlight.decrementAndGet();
+            long nanos = sc.options.nanoTime().getAsLong() - t0;
+            sc.stats.record(Component.REQUEST, nanos, requestBytes, responseBytes, status == 0 || status >= 500);
+            if (request != null) {
+                sc.metrics.request(group, deployment == null ? null : deployment.id(), status == 0 ? 499 : status,
+                        nanos, deployment == null ? -1 : nanos - providerNanos);
+            }
             if (permit != null) {
                 permit.release();
             }

@@ -6,6 +6,8 @@ import io.fastlitellm.config.GatewayConfig;
 import io.fastlitellm.provider.Provider;
 import io.fastlitellm.ratelimit.RateLimiter;
 import io.fastlitellm.router.Router;
+import io.fastlitellm.metrics.GatewayMetrics;
+import io.fastlitellm.stats.Stats;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +32,12 @@ final class ServerContext {
     final RateLimiter limiter;
     final Map<String, DeploymentConfig> deploymentsById;
     final Map<String, Caller> virtualKeys;
+    final Stats stats;
+    final GatewayMetrics metrics;
+    /** The keyed limiter's capacity, for the recommendations. */
+    int maxLimiterKeys;
+    /** The upstream pool's statistics. */
+    java.util.function.Supplier<io.fastlitellm.upstream.PoolStats> upstreamStats;
     final long startedEpochSeconds = System.currentTimeMillis() / 1000;
     final ObjectMapper json = new ObjectMapper();
     final byte[] masterKey;
@@ -37,7 +45,9 @@ final class ServerContext {
     final AtomicBoolean draining = new AtomicBoolean();
 
     ServerContext(GatewayConfig config, GatewayOptions options, Map<String, Provider> providers,
-                  Tokens tokens, Router router, RateLimiter limiter) {
+                  Tokens tokens, Router router, RateLimiter limiter, Stats stats, GatewayMetrics metrics) {
+        this.stats = stats;
+        this.metrics = metrics;
         this.config = config;
         this.options = options;
         this.groups = config.groups();

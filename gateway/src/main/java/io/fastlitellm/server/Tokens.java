@@ -25,9 +25,11 @@ final class Tokens implements TextTokenCounter {
     private final ObjectMapper json;
     private final Map<String, String> modelOfGroup = new HashMap<>();
     private final Map<String, ChatTokenCounter> counters = new ConcurrentHashMap<>();
+    private final boolean exact;
 
     Tokens(GatewayConfig config, ObjectMapper json) {
         this.json = json;
+        this.exact = config.switches().tokenCounting();
         for (DeploymentConfig d : config.deployments()) {
             modelOfGroup.putIfAbsent(d.modelName(), countingModel(d));
         }
@@ -62,7 +64,26 @@ final class Tokens implements TextTokenCounter {
 
     @Override
     public long count(String model, String text) {
-        return counter(model).countText(text);
+        return exact ? counter(model).countText(text) : (text.length() + 3) / 4;
+    }
+
+    /**
+     * With token counting switched off ({@code FAST_LITELLM_TOKEN_COUNTING=false}): four characters a
+     * token over every string below {@code node} (a message, a prompt); the caller adds LiteLLM's 3 per
+     * message and 3 per request for chat.
+     */
+    static long estimate(JsonNode node) {
+        if (node == null) {
+            return 0;
+        }
+        if (node.isTextual()) {
+            return (node.textValue().length() + 3) / 4;
+        }
+        long n = 0;
+        for (JsonNode child : node) {
+            n += estimate(child);
+        }
+        return n;
     }
 
     /**
@@ -71,6 +92,16 @@ final class Tokens implements TextTokenCounter {
      * text (token-id inputs count one token per id).
      */
     long prompt(String requestedModel, ApiKind kind, ObjectNode body) {
+        if (!exact) {
+            if (kind != ApiKind.CHAT) {
+                return estimate(body.get(kind == ApiKind.COMPLETION ? "prompt" : "input"));
+            }
+            long n = 3;
+            for (JsonNode m : body.path("messages")) {
+                n += 3 + estimate(m);
+            }
+            return n;
+        }
         String model = modelOfGroup.getOrDefault(requestedModel, requestedModel);
         if (kind != ApiKind.CHAT) {
             JsonNode input = body.get(kind == ApiKind.COMPLETION ? "prompt" : "input");

@@ -42,6 +42,8 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
+import io.fastlitellm.stats.Component;
+import io.fastlitellm.stats.Stats;
 import org.HdrHistogram.ConcurrentHistogram;
 
 /**
@@ -73,8 +75,16 @@ public final class UpstreamClient implements AutoCloseable {
     private final AtomicLong waiting = new AtomicLong();
     private final ConcurrentHistogram acquireWaitMicros = new ConcurrentHistogram(3);
     private final DnsAddressResolverGroup dns;
+    private final Stats stats;
 
     public UpstreamClient(UpstreamSettings settings, LongSupplier nanoTime, Class<? extends Channel> channelClass) {
+        this(settings, nanoTime, channelClass, Stats.disabled());
+    }
+
+    /** With {@code stats}, every connection acquire is recorded as {@link Component#CONNECTION_POOL}. */
+    public UpstreamClient(UpstreamSettings settings, LongSupplier nanoTime, Class<? extends Channel> channelClass,
+                          Stats stats) {
+        this.stats = stats;
         this.settings = settings;
         this.nanoTime = nanoTime;
         this.channelClass = channelClass;
@@ -437,12 +447,15 @@ public final class UpstreamClient implements AutoCloseable {
         boolean retried;
         boolean keepAlive;
         long waitStart;
+        final long acquireStart;
+        boolean acquired;
         ScheduledFuture<?> acquireTimer;
         ScheduledFuture<?> firstByteTimer;
         ScheduledFuture<?> idleTimer;
         ScheduledFuture<?> totalTimer;
 
         Exchange(LoopPool pool, UpstreamRequest request, UpstreamListener listener) {
+            this.acquireStart = nanoTime.getAsLong();
             this.pool = pool;
             this.request = request;
             this.listener = listener;
@@ -465,6 +478,10 @@ public final class UpstreamClient implements AutoCloseable {
                 inUse.incrementAndGet();
                 pool.release(c);
                 return;
+            }
+            if (!acquired) {
+                acquired = true;
+                stats.record(Component.CONNECTION_POOL, nanoTime.getAsLong() - acquireStart, 0, 0, false);
             }
             connection = c;
             connectionReused = wasReused;
@@ -592,6 +609,11 @@ public final class UpstreamClient implements AutoCloseable {
         void fail(UpstreamFailure.Kind kind, String message) {
             if (done) {
                 return;
+            }
+            if (!acquired && (kind == UpstreamFailure.Kind.POOL_EXHAUSTED || kind == UpstreamFailure.Kind.CONNECT_REFUSED
+                    || kind == UpstreamFailure.Kind.CONNECT_TIMEOUT || kind == UpstreamFailure.Kind.TLS)) {
+                acquired = true;
+                stats.record(Component.CONNECTION_POOL, nanoTime.getAsLong() - acquireStart, 0, 0, true);
             }
             stopWithoutAnswer();
             listener.onFailure(new UpstreamFailure(kind, message));
