@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicLong;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -51,29 +52,41 @@ public final class RateLimitBenchCommand implements Callable<Integer> {
             + " other processes taking the cores) or wall (wall time times threads) (default: ${DEFAULT-VALUE}).")
     String time = "cpu";
 
-    @Option(names = "--clock", description = "Clock given to ours: ticking (1 ms ticker thread, as the gateway uses)"
+    @Option(names = "--clock", description = "Clock given to ours: ticking (1 ms ticker thread, TickingClock)"
             + " or nanotime (System.nanoTime() on every check) (default: ${DEFAULT-VALUE}).")
     String clock = "ticking";
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** A bad option: picocli prints the message and the usage, and exits with status 2. */
+    private CommandLine.ParameterException bad(String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
+    }
 
     @Override
     public Integer call() throws Exception {
         if (keys < 1) {
-            throw new IllegalArgumentException("--keys: " + keys + " (expected: >= 1)");
+            throw bad("--keys: " + keys + " (expected: >= 1)");
         }
         if (threads < 1 || threads > 256) {
-            throw new IllegalArgumentException("--threads: " + threads + " (expected: 1..256)");
+            throw bad("--threads: " + threads + " (expected: 1..256)");
         }
         if (!time.equals("cpu") && !time.equals("wall")) {
-            throw new IllegalArgumentException("--time: '" + time + "' (expected: cpu or wall)");
+            throw bad("--time: '" + time + "' (expected: cpu or wall)");
         }
         if (rounds < 1) {
-            throw new IllegalArgumentException("--rounds: " + rounds + " (expected: >= 1)");
+            throw bad("--rounds: " + rounds + " (expected: >= 1)");
         }
         if (checks < threads) {
-            throw new IllegalArgumentException("--checks: " + checks + " (expected: >= --threads)");
+            throw bad("--checks: " + checks + " (expected: >= --threads)");
         }
         for (String impl : impls) {
-            KeyedLimiters.create(impl, 1, clock); // fail on a bad name before any long run
+            try {
+                KeyedLimiters.create(impl, 1, clock); // fail on a bad name before any long run
+            } catch (IllegalArgumentException e) {
+                throw bad("--" + e.getMessage());
+            }
         }
         String[] keyStrings = KeyedLimiters.keys(keys);
         int orderLength = (int) Math.min(1 << 22, Math.max(keys, checks / threads));
