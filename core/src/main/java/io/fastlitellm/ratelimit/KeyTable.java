@@ -22,7 +22,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <ul>
  *   <li>Checks of known keys take no lock: a probe for the key, then one CAS per limit on the key's
  *       cells. Inserting a new key and {@link #cleanup} hold {@code writeLock}, so inserts never race
- *       each other (a key is in the table at most once) nor an eviction.</li>
+ *       each other (a key is in the table at most once) nor an eviction. Refunds and charges after
+ *       the fact hold it too (see {@link #adjustTokens}); releasing a parallel slot needs no lock,
+ *       since a key with requests in flight is never evicted.</li>
  *   <li>A slot's key goes null → key → {@link Evicting} → (key | {@link #TOMBSTONE}) → key' ...;
  *       only the lock holder writes a key or a tombstone; a checker may only turn an {@code Evicting}
  *       back into its key (cancelling the eviction). A chain of probes from a key's home slot to the
@@ -335,53 +337,51 @@ final class KeyTable implements LimitStore {
         }
     }
 
+    /**
+     * Under {@code writeLock}, so that no eviction or reuse of the slot can come between finding the
+     * key and writing to it. Lock-free, a refund racing the eviction its own deposit made possible
+     * could not tell whether it landed before (fine) or on the slot's next key (which it must take
+     * back): one side or the other would be wrong. This runs once per request, after the upstream
+     * answered, never on the check path; its cost is a lock acquisition, and at worst waiting out a
+     * {@link #cleanup} scan.
+     */
     @Override
     public void adjustTokens(String key, Limits limits, long tokens, long nowNanos) {
         if (tokens == 0 || limits.tokens == Limits.UNLIMITED || limits.tokens == 0) {
             return;
         }
         long cost = Gcra.cost(Math.abs(tokens), limits.tokenIntervalNanos);
-        for (;;) {
+        writeLock.lock();
+        try {
             // A refund to an absent key is a deposit into a full bucket: nothing to do.
             int i = tokens > 0 ? findOrInsert(key, nowNanos) : find(key);
             if (i < 0) {
                 return;
             }
-            int idx = i * STRIDE + TOK;
             if (tokens > 0) {
-                charge(idx, cost, nowNanos);
+                charge(i * STRIDE + TOK, cost, nowNanos);
             } else {
-                giveBack(idx, cost, nowNanos);
+                giveBack(i * STRIDE + TOK, cost, nowNanos);
             }
-            if (stillOwns(i, key)) {
-                return;
-            }
-            // The key moved while we wrote: undo here, redo on its slot. A refund undone by a charge
-            // can only leave the stale slot stricter.
-            if (tokens > 0) {
-                giveBack(idx, cost, nowNanos);
-            } else {
-                charge(idx, cost, nowNanos);
-            }
+        } finally {
+            writeLock.unlock();
         }
     }
 
+    /** Under {@code writeLock}, as {@link #adjustTokens}. */
     @Override
     public void refundRequest(String key, Limits limits, long nowNanos) {
         if (limits.requests == Limits.UNLIMITED || limits.requests == 0) {
             return;
         }
-        for (;;) {
+        writeLock.lock();
+        try {
             int i = find(key);
-            if (i < 0) {
-                return;
+            if (i >= 0) {
+                giveBack(i * STRIDE + REQ, limits.requestIntervalNanos, nowNanos);
             }
-            int idx = i * STRIDE + REQ;
-            giveBack(idx, limits.requestIntervalNanos, nowNanos);
-            if (stillOwns(i, key)) {
-                return;
-            }
-            charge(idx, limits.requestIntervalNanos, nowNanos);
+        } finally {
+            writeLock.unlock();
         }
     }
 

@@ -9,6 +9,14 @@ package io.fastlitellm.ratelimit;
  * <p>Every implementation promises: {@link #tryAcquire} consumes all of a key's applicable limits or
  * none; no limit ever admits beyond its documented semantics, whatever the concurrency; a key never
  * seen is a key with full buckets and nothing in flight.
+ *
+ * <p>For a shared store: the state per key is {@code tat_requests}, {@code tat_tokens} (GCRA, see
+ * {@link Limits}: take {@code n} when {@code max(tat, now) + n * interval - now <= limit * interval},
+ * {@code interval = ceil(period / limit)}) and {@code in_flight}. Instances must agree on {@code now}:
+ * a Redis script should read Redis's {@code TIME} rather than trust each caller's
+ * {@code nowNanos}, which is a local monotonic clock. Several scopes (key and deployment) can be done
+ * in one script; {@link RateLimiter} currently calls the two stores one after the other and undoes
+ * the first when the second refuses.
  */
 public interface LimitStore {
 

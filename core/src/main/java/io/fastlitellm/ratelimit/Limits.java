@@ -44,10 +44,7 @@ public final class Limits {
             throw new IllegalArgumentException("maxParallel: " + maxParallel + " (expected: <= " + Integer.MAX_VALUE
                     + ", or Limits.UNLIMITED)");
         }
-        if (period == null || period.isNegative() || period.isZero()) {
-            throw new IllegalArgumentException("period: " + period + " (expected: > 0)");
-        }
-        this.periodNanos = period.toNanos();
+        this.periodNanos = Args.periodNanos(period);
         this.requestIntervalNanos = Gcra.interval(periodNanos, requests);
         this.requestCapacityNanos = Gcra.capacity(requestIntervalNanos, requests);
         this.tokenIntervalNanos = Gcra.interval(periodNanos, tokens);

@@ -34,18 +34,14 @@ public final class SlidingWindow implements RateLimit {
     private boolean started;
 
     public SlidingWindow(long limit, Duration period, int slots) {
-        if (limit < 0) {
-            throw new IllegalArgumentException("limit: " + limit + " (expected: >= 0)");
-        }
-        if (period == null || period.isNegative() || period.isZero()) {
-            throw new IllegalArgumentException("period: " + period + " (expected: > 0)");
-        }
+        Args.nonNegative("limit", limit);
+        long periodNanos = Args.periodNanos(period);
         if (slots < 1 || slots > 100_000) {
             throw new IllegalArgumentException("slots: " + slots + " (expected: 1..100000)");
         }
         this.limit = limit;
         this.slots = slots;
-        this.slotNanos = Math.max(1, Math.ceilDiv(period.toNanos(), slots));
+        this.slotNanos = Math.max(1, Math.ceilDiv(periodNanos, slots));
         this.counts = new long[slots + 1];
     }
 
@@ -56,14 +52,9 @@ public final class SlidingWindow implements RateLimit {
 
     @Override
     public long tryAcquire(long permits, long nowNanos) {
-        if (permits < 0) {
-            throw new IllegalArgumentException("permits: " + permits + " (expected: >= 0)");
-        }
-        if (permits == 0) {
-            return 0;
-        }
-        if (permits > limit) {
-            return NEVER;
+        long trivial = Args.trivially(permits, limit);
+        if (trivial != Args.PROCEED) {
+            return trivial;
         }
         synchronized (this) {
             advance(nowNanos);

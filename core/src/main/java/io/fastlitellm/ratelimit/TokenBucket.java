@@ -23,27 +23,18 @@ public final class TokenBucket implements RateLimit {
     private final AtomicLong tat = new AtomicLong(Long.MIN_VALUE);
 
     public TokenBucket(long limit, Duration period) {
-        if (limit < 0) {
-            throw new IllegalArgumentException("limit: " + limit + " (expected: >= 0)");
-        }
-        if (period == null || period.isNegative() || period.isZero()) {
-            throw new IllegalArgumentException("period: " + period + " (expected: > 0)");
-        }
+        Args.nonNegative("limit", limit);
+        long periodNanos = Args.periodNanos(period);
         this.limit = limit;
-        this.interval = Gcra.interval(period.toNanos(), limit);
+        this.interval = Gcra.interval(periodNanos, limit);
         this.capacity = Gcra.capacity(interval, limit);
     }
 
     @Override
     public long tryAcquire(long permits, long nowNanos) {
-        if (permits < 0) {
-            throw new IllegalArgumentException("permits: " + permits + " (expected: >= 0)");
-        }
-        if (permits == 0) {
-            return 0;
-        }
-        if (permits > limit) {
-            return NEVER;
+        long trivial = Args.trivially(permits, limit);
+        if (trivial != Args.PROCEED) {
+            return trivial;
         }
         long cost = permits * interval;
         for (;;) {

@@ -20,7 +20,8 @@
  *       io.fastlitellm.ratelimit.RateLimit#tryAcquireAll}.</li>
  * </ul>
  *
- * <p>Time is always injected as nanoseconds from one monotonic clock ({@code System::nanoTime} in
- * production, a fake in tests); no class here reads the clock on its own.
+ * <p>Time is always injected as nanoseconds from one monotonic clock (a {@link
+ * io.fastlitellm.ratelimit.TickingClock} or {@code System::nanoTime} in production, a fake in
+ * tests); no limiter reads a clock on its own.
  */
 package io.fastlitellm.ratelimit;

@@ -49,6 +49,23 @@ class ConcurrencyTest {
         assertThat(failures).isEmpty();
     }
 
+    /** {@link #hammer} while another thread runs {@code cleanup} in a loop. */
+    private static void hammerWhileCleaning(Runnable cleanup, Worker worker) throws InterruptedException {
+        AtomicBoolean running = new AtomicBoolean(true);
+        Thread cleaner = new Thread(() -> {
+            while (running.get()) {
+                cleanup.run();
+            }
+        });
+        cleaner.start();
+        try {
+            hammer(worker);
+        } finally {
+            running.set(false);
+            cleaner.join();
+        }
+    }
+
     @Test
     void threadsHammeringOneKeyNeverGetMoreThanTheLimit() throws InterruptedException {
         for (int run = 0; run < 20; run++) {
@@ -136,6 +153,49 @@ class ConcurrencyTest {
     }
 
     @Test
+    void evictionRacingChecksNeverLosesAConsumedRequestOrToken() throws InterruptedException {
+        // Frozen clock: a request or token taken is back only when cancelled, and then the key is
+        // idle again and the cleaner evicts it. Requests and tokens held at any moment must stay
+        // within the limits, however the evictions interleave with the checks.
+        RateLimiter limiter = RateLimiter.inMemory(8, 8, () -> 5L);
+        Limits limits = Limits.key(2, 30, Limits.UNLIMITED);
+        AtomicInteger[] requestsHeld = new AtomicInteger[4];
+        AtomicInteger[] tokensHeld = new AtomicInteger[4];
+        for (int k = 0; k < requestsHeld.length; k++) {
+            requestsHeld[k] = new AtomicInteger();
+            tokensHeld[k] = new AtomicInteger();
+        }
+        AtomicInteger violations = new AtomicInteger();
+        AtomicInteger admitted = new AtomicInteger();
+        hammerWhileCleaning(() -> limiter.cleanup(5L), thread -> {
+            SplittableRandom random = new SplittableRandom(100 + thread);
+            for (int i = 0; i < 20_000; i++) {
+                int k = random.nextInt(requestsHeld.length);
+                int tokens = random.nextInt(1, 16);
+                Permit p = limiter.acquire("sk-" + k, limits, tokens);
+                if (p.allowed()) {
+                    admitted.incrementAndGet();
+                    int requests = requestsHeld[k].incrementAndGet();
+                    int held = tokensHeld[k].addAndGet(tokens);
+                    if (requests > 2 || held > 30) {
+                        violations.incrementAndGet();
+                    }
+                    requestsHeld[k].decrementAndGet();
+                    tokensHeld[k].addAndGet(-tokens);
+                    p.cancel();
+                }
+            }
+        });
+        assertThat(violations.get()).isZero();
+        assertThat(admitted.get()).isGreaterThan(1000);
+        for (int k = 0; k < requestsHeld.length; k++) {
+            Permit p = limiter.acquire("sk-" + k, limits, 0);
+            assertThat(p.requestsRemaining()).as("sk-%d", k).isEqualTo(1);
+            assertThat(p.tokensRemaining()).as("sk-%d", k).isEqualTo(30);
+        }
+    }
+
+    @Test
     void evictionRacingChecksNeverLosesAParallelSlot() throws InterruptedException {
         // Keys with only a parallel limit are idle between requests, so the cleaner evicts them
         // constantly while other threads acquire and release: the slot protocol must keep each key
@@ -146,39 +206,29 @@ class ConcurrencyTest {
         for (int k = 0; k < holders.length; k++) {
             holders[k] = new AtomicInteger();
         }
-        AtomicBoolean running = new AtomicBoolean(true);
         AtomicInteger violations = new AtomicInteger();
         AtomicInteger evictionsSeen = new AtomicInteger();
-        Thread cleaner = new Thread(() -> {
-            while (running.get()) {
-                int before = table.size();
-                table.cleanup(0);
-                if (table.size() < before) {
-                    evictionsSeen.incrementAndGet();
+        hammerWhileCleaning(() -> {
+            int before = table.size();
+            table.cleanup(0);
+            if (table.size() < before) {
+                evictionsSeen.incrementAndGet();
+            }
+        }, thread -> {
+            SplittableRandom random = new SplittableRandom(thread);
+            Permit p = RateLimiter.newPermit();
+            for (int i = 0; i < 20_000; i++) {
+                int k = random.nextInt(holders.length);
+                String key = "sk-" + k;
+                if (table.tryAcquire(key, one, 0, 0, p)) {
+                    if (holders[k].incrementAndGet() > 1) {
+                        violations.incrementAndGet();
+                    }
+                    holders[k].decrementAndGet();
+                    table.releaseParallel(key, one);
                 }
             }
         });
-        cleaner.start();
-        try {
-            hammer(thread -> {
-                SplittableRandom random = new SplittableRandom(thread);
-                Permit p = RateLimiter.newPermit();
-                for (int i = 0; i < 20_000; i++) {
-                    int k = random.nextInt(holders.length);
-                    String key = "sk-" + k;
-                    if (table.tryAcquire(key, one, 0, 0, p)) {
-                        if (holders[k].incrementAndGet() > 1) {
-                            violations.incrementAndGet();
-                        }
-                        holders[k].decrementAndGet();
-                        table.releaseParallel(key, one);
-                    }
-                }
-            });
-        } finally {
-            running.set(false);
-            cleaner.join();
-        }
         assertThat(violations.get()).isZero();
         assertThat(evictionsSeen.get()).isPositive();
         for (int k = 0; k < holders.length; k++) {
