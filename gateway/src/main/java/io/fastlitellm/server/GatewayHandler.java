@@ -458,9 +458,19 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             };
         }
 
-        /** A key or deployment limit refused the request: 429 naming the limit, with Retry-After. */
+        /**
+         * A key or deployment limit refused the request: 429 naming the limit, with Retry-After
+         * (none when the request alone needs more than the limit allows: waiting would not help).
+         */
         void rejectForLimit(Permit denied, String who) {
-            long retryAfterSeconds = Math.max(1, (denied.retryAfterMillis() + 999) / 1000);
+            long millis = denied.retryAfterMillis();
+            if (millis < 0) {
+                sendError(429, "rate_limit_error", "Rate limit exceeded for " + who + ": " + denied.deniedLimit()
+                        + ". This request alone needs more than the limit allows (lower max_tokens or the prompt).",
+                        null, 0);
+                return;
+            }
+            long retryAfterSeconds = Math.max(1, (millis + 999) / 1000);
             sendError(429, "rate_limit_error", "Rate limit exceeded for " + who + ": " + denied.deniedLimit()
                     + ". Retry after " + retryAfterSeconds + " s.", null, retryAfterSeconds);
         }
