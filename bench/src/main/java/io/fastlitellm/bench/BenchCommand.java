@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks: ours beside the JVM peers, in one run, one line per implementation.",
-        subcommands = {CommandLine.HelpCommand.class, JmhCommand.class, io.fastlitellm.bench.ratelimit.RateLimitBenchCommand.class,
+        subcommands = {CommandLine.HelpCommand.class, JmhCommand.class, io.fastlitellm.bench.suite.BenchSuiteCommand.Quick.class,
+                io.fastlitellm.bench.suite.BenchSuiteCommand.Full.class, io.fastlitellm.bench.ratelimit.RateLimitBenchCommand.class,
                 io.fastlitellm.bench.router.RouterBenchCommand.class})
 public final class BenchCommand implements Runnable {
 
