@@ -25,9 +25,12 @@ final class MockServerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (port < 0 || port > 65535 || latencyMs < 0) {
-            System.err.println("fast-litellm mock-server: --port " + port + " (expected: 0..65535), --latency-ms "
-                    + latencyMs + " (expected: >= 0)");
+        if (port < 0 || port > 65535) {
+            System.err.println("fast-litellm mock-server: --port " + port + " (expected: 0..65535)");
+            return 2;
+        }
+        if (latencyMs < 0) {
+            System.err.println("fast-litellm mock-server: --latency-ms " + latencyMs + " (expected: >= 0)");
             return 2;
         }
         try (MockServer server = MockServer.start(host, port, latencyMs, null)) {
