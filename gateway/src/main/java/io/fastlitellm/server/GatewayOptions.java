@@ -2,7 +2,7 @@ package io.fastlitellm.server;
 
 import java.time.Duration;
 import java.util.Objects;
-import java.util.SplittableRandom;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
@@ -88,8 +88,25 @@ public record GatewayOptions(String host, int port, Duration drainTimeout, int i
         }
 
         public GatewayOptions build() {
-            RandomGenerator r = random != null ? random : new SplittableRandom();
-            return new GatewayOptions(host, port, drainTimeout, ioThreads, nanoTime, synchronizedIfNeeded(r), log);
+            // Unseeded (production): each event loop draws from its own ThreadLocalRandom, no lock.
+            // Seeded (tests): one generator behind a monitor, so a run repeats.
+            RandomGenerator r = random != null ? synchronizedIfNeeded(random) : new RandomGenerator() {
+                @Override
+                public long nextLong() {
+                    return ThreadLocalRandom.current().nextLong();
+                }
+
+                @Override
+                public double nextDouble() {
+                    return ThreadLocalRandom.current().nextDouble();
+                }
+
+                @Override
+                public int nextInt(int bound) {
+                    return ThreadLocalRandom.current().nextInt(bound);
+                }
+            };
+            return new GatewayOptions(host, port, drainTimeout, ioThreads, nanoTime, r, log);
         }
 
         private static RandomGenerator synchronizedIfNeeded(RandomGenerator r) {
