@@ -14,6 +14,12 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -43,6 +49,7 @@ public final class MockServer implements AutoCloseable {
     final AtomicLong connections = new AtomicLong();
     final AtomicLong requests = new AtomicLong();
     final AtomicLong openConnections = new AtomicLong();
+    final AtomicLong h2Connections = new AtomicLong();
     private final ArrayDeque<RecordedRequest> recent = new ArrayDeque<>();
     private final EventLoopGroup group;
     private final Channel channel;
@@ -73,16 +80,29 @@ public final class MockServer implements AutoCloseable {
                             server.connections.incrementAndGet();
                             server.openConnections.incrementAndGet();
                             ch.closeFuture().addListener(f -> server.openConnections.decrementAndGet());
-                            if (ssl != null) {
-                                ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
+                            if (ssl == null) {
+                                http1(ch.pipeline(), server);
+                                return;
                             }
-                            ch.pipeline().addLast(new HttpServerCodec());
-                            ch.pipeline().addLast(new HttpObjectAggregator(64 * 1024 * 1024));
-                            ch.pipeline().addLast(new MockServerHandler(server));
-                            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                            ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
+                            // With TLS, speak what the client and the context agree on (ALPN): h2 or HTTP/1.1.
+                            ch.pipeline().addLast(new ApplicationProtocolNegotiationHandler(ApplicationProtocolNames.HTTP_1_1) {
                                 @Override
-                                public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                                    ctx.close();
+                                protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+                                    if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+                                        server.h2Connections.incrementAndGet();
+                                        ctx.pipeline().addLast(Http2FrameCodecBuilder.forServer().build());
+                                        ctx.pipeline().addLast(new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+                                            @Override
+                                            protected void initChannel(Http2StreamChannel stream) {
+                                                stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true));
+                                                stream.pipeline().addLast(new HttpObjectAggregator(64 * 1024 * 1024));
+                                                stream.pipeline().addLast(new MockServerHandler(server));
+                                            }
+                                        }));
+                                    } else {
+                                        http1(ctx.pipeline(), server);
+                                    }
                                 }
                             });
                         }
@@ -95,6 +115,37 @@ public final class MockServer implements AutoCloseable {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw e;
         }
+    }
+
+    private static void http1(io.netty.channel.ChannelPipeline p, MockServer server) {
+        p.addLast(new HttpServerCodec());
+        p.addLast(new HttpObjectAggregator(64 * 1024 * 1024));
+        p.addLast(new MockServerHandler(server));
+        p.addLast(new ChannelInboundHandlerAdapter() {
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                ctx.close();
+            }
+        });
+    }
+
+    /** Connections that negotiated HTTP/2 (TLS with ALPN) since start. */
+    public long http2ConnectionsOpened() {
+        return h2Connections.get();
+    }
+
+    /**
+     * A server TLS context from a key manager that offers HTTP/2 and HTTP/1.1 by ALPN, for
+     * {@link #start}'s {@code ssl}.
+     */
+    public static SslContext tlsWithAlpn(javax.net.ssl.KeyManagerFactory keys) throws javax.net.ssl.SSLException {
+        return io.netty.handler.ssl.SslContextBuilder.forServer(keys)
+                .applicationProtocolConfig(new io.netty.handler.ssl.ApplicationProtocolConfig(
+                        io.netty.handler.ssl.ApplicationProtocolConfig.Protocol.ALPN,
+                        io.netty.handler.ssl.ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        io.netty.handler.ssl.ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                        ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1))
+                .build();
     }
 
     public int port() {

@@ -24,6 +24,13 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
@@ -71,6 +78,7 @@ public final class UpstreamClient implements AutoCloseable {
     private final Map<String, EndpointState> endpoints = new ConcurrentHashMap<>();
     private final LongAdder created = new LongAdder();
     private final LongAdder reused = new LongAdder();
+    private final LongAdder h2Connections = new LongAdder();
     private final AtomicLong inUse = new AtomicLong();
     private final AtomicLong waiting = new AtomicLong();
     private final ConcurrentHistogram acquireWaitMicros = new ConcurrentHistogram(3);
@@ -97,7 +105,12 @@ public final class UpstreamClient implements AutoCloseable {
                 .ttl(1, 300)
                 .negativeTtl(5));
         try {
-            SslContextBuilder b = SslContextBuilder.forClient();
+            SslContextBuilder b = SslContextBuilder.forClient()
+                    // Offer HTTP/2 and HTTP/1.1; the server picks (ALPN).
+                    .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                            ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1));
             if (settings.caFile() != null) {
                 // The JDK's default trust store plus the given anchors.
                 b.trustManager(TrustAnchors.systemPlus(settings.caFile()));
@@ -122,6 +135,11 @@ public final class UpstreamClient implements AutoCloseable {
         Exchange ex = new Exchange(pool, request, listener);
         ex.begin();
         return ex;
+    }
+
+    /** Connections that negotiated HTTP/2 since start (the rest are HTTP/1.1). */
+    public long http2ConnectionsOpened() {
+        return h2Connections.sum();
     }
 
     /** Pool statistics, summed over endpoints and event loops. */
@@ -204,6 +222,8 @@ public final class UpstreamClient implements AutoCloseable {
         final ArrayDeque<Connection> idle = new ArrayDeque<>();
         final ArrayDeque<Exchange> waiters = new ArrayDeque<>();
         private volatile int waiterCount;
+        /** The HTTP/2 session to this endpoint on this loop, when the server chose h2; streams share it. */
+        H2Session h2;
 
         LoopPool(EndpointState endpoint, EventLoop loop) {
             this.endpoint = endpoint;
@@ -216,6 +236,17 @@ public final class UpstreamClient implements AutoCloseable {
 
         void acquire(Exchange ex, boolean fresh) {
             long now = nanoTime.getAsLong();
+            H2Session session = h2;
+            if (session != null && !fresh) {
+                if (session.usable(now)) {
+                    reused.increment();
+                    openStream(ex, true);
+                    return;
+                }
+                // Past its idle time or lifetime: no new streams; it closes when its last stream ends.
+                h2 = null;
+                session.retire();
+            }
             if (!fresh) {
                 Connection c;
                 while ((c = idle.pollFirst()) != null) {
@@ -260,6 +291,15 @@ public final class UpstreamClient implements AutoCloseable {
 
         /** Hands a free connection, or a free slot, to the longest waiter. */
         void serveWaiters() {
+            while (!waiters.isEmpty() && h2 != null && h2.channel.isActive()) {
+                Exchange ex = waiters.pollFirst();
+                waiterCount = waiters.size();
+                waiting.decrementAndGet();
+                ex.acquireTimer.cancel(false);
+                acquireWaitMicros.recordValue(Math.max(0, (nanoTime.getAsLong() - ex.waitStart) / 1000));
+                reused.increment();
+                openStream(ex, true);
+            }
             while (!waiters.isEmpty()) {
                 long now = nanoTime.getAsLong();
                 Connection c = null;
@@ -319,8 +359,9 @@ public final class UpstreamClient implements AutoCloseable {
                                 h.engine().setSSLParameters(params);
                                 h.setHandshakeTimeoutMillis(settings.connectTimeout().toMillis());
                                 ch.pipeline().addLast(h);
+                            } else {
+                                ch.pipeline().addLast(new HttpClientCodec());
                             }
-                            ch.pipeline().addLast(new HttpClientCodec());
                         }
                     });
             ChannelFuture f = b.connect(endpoint.host, endpoint.port);
@@ -338,27 +379,80 @@ public final class UpstreamClient implements AutoCloseable {
                     return;
                 }
                 Channel ch = f.channel();
-                Connection c = new Connection(this, ch, nanoTime.getAsLong());
-                ch.pipeline().addLast(c);
-                ch.closeFuture().addListener(x -> c.onClosed());
                 SslHandler sslHandler = ch.pipeline().get(SslHandler.class);
                 if (sslHandler == null) {
-                    ex.attach(c, false);
+                    ex.attach(http1(ch), false);
                     return;
                 }
                 sslHandler.handshakeFuture().addListener(hs -> {
-                    if (hs.isSuccess()) {
-                        ex.attach(c, false);
-                    } else {
+                    if (!hs.isSuccess()) {
+                        ch.closeFuture().addListener(x -> endpoint.closed());
                         ex.fail(UpstreamFailure.Kind.TLS, "TLS handshake with " + endpoint.key + " failed: "
                                 + rootMessage(hs.cause()));
                         ch.close();
+                        return;
+                    }
+                    if (ApplicationProtocolNames.HTTP_2.equals(sslHandler.applicationProtocol())) {
+                        H2Session session = new H2Session(this, ch, nanoTime.getAsLong());
+                        h2 = session;
+                        h2Connections.increment();
+                        openStream(ex, false);
+                        serveWaiters();
+                    } else {
+                        ch.pipeline().addLast(new HttpClientCodec());
+                        ex.attach(http1(ch), false);
                     }
                 });
             });
         }
 
+        /** Makes {@code ch} (codec in place) a pooled HTTP/1.1 connection. */
+        private Connection http1(Channel ch) {
+            Connection c = new Connection(this, ch, nanoTime.getAsLong(), null);
+            ch.pipeline().addLast(c);
+            ch.closeFuture().addListener(x -> c.onClosed());
+            return c;
+        }
+
+        /** Opens one HTTP/2 stream on this loop's session for {@code ex}; the stream speaks HTTP/1.1 objects. */
+        void openStream(Exchange ex, boolean reusedSession) {
+            H2Session session = h2;
+            if (ex.done) {
+                return;
+            }
+            if (session == null || !session.channel.isActive()) {
+                acquire(ex, false);
+                return;
+            }
+            session.streams++;
+            new Http2StreamChannelBootstrap(session.channel)
+                    .handler(new ChannelInitializer<Http2StreamChannel>() {
+                        @Override
+                        protected void initChannel(Http2StreamChannel stream) {
+                            stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false));
+                        }
+                    })
+                    .open().addListener(opened -> {
+                        if (!opened.isSuccess()) {
+                            session.streamEnded();
+                            ex.fail(UpstreamFailure.Kind.CONNECTION_CLOSED, "cannot open an HTTP/2 stream to "
+                                    + endpoint.key + ": " + rootMessage(opened.cause()));
+                            return;
+                        }
+                        Http2StreamChannel stream = (Http2StreamChannel) opened.getNow();
+                        Connection c = new Connection(this, stream, nanoTime.getAsLong(), session);
+                        stream.pipeline().addLast(c);
+                        stream.closeFuture().addListener(x -> c.onClosed());
+                        ex.attach(c, reusedSession);
+                    });
+        }
+
         void evictExpired(long now) {
+            H2Session session = h2;
+            if (session != null && !session.usable(now)) {
+                h2 = null;
+                session.retire();
+            }
             Iterator<Connection> it = idle.iterator();
             while (it.hasNext()) {
                 Connection c = it.next();
@@ -370,6 +464,10 @@ public final class UpstreamClient implements AutoCloseable {
         }
 
         void closeAll() {
+            if (h2 != null) {
+                h2.channel.close();
+                h2 = null;
+            }
             Connection c;
             while ((c = idle.pollFirst()) != null) {
                 c.channel.close();
@@ -377,20 +475,74 @@ public final class UpstreamClient implements AutoCloseable {
         }
     }
 
-    /** One pooled connection; its handler forwards responses to the exchange it carries. */
-    private final class Connection extends ChannelInboundHandlerAdapter {
+    /**
+     * One HTTP/2 connection to an endpoint, shared by many streams (one per call); counts as one
+     * connection against the per-endpoint maximum. Confined to its pool's loop.
+     */
+    private final class H2Session {
         final LoopPool pool;
         final Channel channel;
         final long createdAt;
         long lastUsed;
-        Exchange exchange;
-        boolean closed;
+        int streams;
+        boolean retired;
 
-        Connection(LoopPool pool, Channel channel, long createdAt) {
+        H2Session(LoopPool pool, Channel channel, long createdAt) {
             this.pool = pool;
             this.channel = channel;
             this.createdAt = createdAt;
             this.lastUsed = createdAt;
+            channel.pipeline().addLast(Http2FrameCodecBuilder.forClient().build());
+            channel.pipeline().addLast(new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
+            channel.closeFuture().addListener(x -> {
+                if (pool.h2 == this) {
+                    pool.h2 = null;
+                }
+                pool.endpoint.closed();
+            });
+        }
+
+        boolean usable(long now) {
+            return !retired && channel.isActive()
+                    && (streams > 0 || now - lastUsed < settings.idleTimeout().toNanos())
+                    && now - createdAt < settings.maxLifetime().toNanos();
+        }
+
+        void streamEnded() {
+            streams--;
+            lastUsed = nanoTime.getAsLong();
+            if (retired && streams == 0) {
+                channel.close();
+            }
+        }
+
+        void retire() {
+            retired = true;
+            if (streams == 0) {
+                channel.close();
+            }
+        }
+    }
+
+    /**
+     * One pooled HTTP/1.1 connection, or one HTTP/2 stream ({@link #session} set); its handler
+     * forwards responses to the exchange it carries.
+     */
+    private final class Connection extends ChannelInboundHandlerAdapter {
+        final LoopPool pool;
+        final Channel channel;
+        final long createdAt;
+        final H2Session session;
+        long lastUsed;
+        Exchange exchange;
+        boolean closed;
+
+        Connection(LoopPool pool, Channel channel, long createdAt, H2Session session) {
+            this.pool = pool;
+            this.channel = channel;
+            this.createdAt = createdAt;
+            this.lastUsed = createdAt;
+            this.session = session;
         }
 
         boolean usable(long now) {
@@ -425,11 +577,16 @@ public final class UpstreamClient implements AutoCloseable {
                 return;
             }
             closed = true;
-            pool.idle.remove(this);
             Exchange ex = exchange;
             if (ex != null) {
-                ex.brokenConnection(pool.endpoint.key + " closed the connection before the response was complete");
+                ex.brokenConnection(pool.endpoint.key + " closed the "
+                        + (session != null ? "HTTP/2 stream" : "connection") + " before the response was complete");
             }
+            if (session != null) {
+                session.streamEnded();
+                return;
+            }
+            pool.idle.remove(this);
             pool.endpoint.closed();
         }
     }
@@ -473,8 +630,13 @@ public final class UpstreamClient implements AutoCloseable {
 
         void attach(Connection c, boolean wasReused) {
             if (done) {
-                // Cancelled or timed out while connecting: keep the fresh connection for others.
+                // Cancelled or timed out while connecting: keep the fresh connection for others
+                // (a fresh HTTP/2 stream is just closed; its session stays).
                 c.exchange = null;
+                if (c.session != null) {
+                    c.channel.close();
+                    return;
+                }
                 inUse.incrementAndGet();
                 pool.release(c);
                 return;
@@ -558,7 +720,11 @@ public final class UpstreamClient implements AutoCloseable {
             Connection c = connection;
             connection = null;
             c.exchange = null;
-            if (keepAlive) {
+            if (c.session != null) {
+                // An HTTP/2 stream carries one exchange; its session stays for the next.
+                inUse.decrementAndGet();
+                c.channel.close();
+            } else if (keepAlive) {
                 pool.release(c);
             } else {
                 inUse.decrementAndGet();

@@ -208,8 +208,11 @@ class UpstreamClientTest {
         client.close();
     }
 
-    @Test
-    void tlsWithAPrivateCaWorksAndWithoutItFailsClearly(@TempDir Path dir) throws Exception {
+    /** A self-signed certificate for 127.0.0.1/localhost: the key manager, and the PEM to trust. */
+    record SelfSigned(KeyManagerFactory keys, Path caPem) {
+    }
+
+    static SelfSigned selfSigned(Path dir) throws Exception {
         Path keystore = dir.resolve("server.p12");
         Path cert = dir.resolve("ca.pem");
         String keytool = Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("keytool").toString();
@@ -224,13 +227,20 @@ class UpstreamClientTest {
         }
         KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         kmf.init(ks, "changeit".toCharArray());
-        SslContext serverSsl = SslContextBuilder.forServer(kmf).build();
+        return new SelfSigned(kmf, cert);
+    }
+
+    @Test
+    void tlsWithAPrivateCaWorksAndWithoutItFailsClearly(@TempDir Path dir) throws Exception {
+        SelfSigned cert = selfSigned(dir);
+        SslContext serverSsl = SslContextBuilder.forServer(cert.keys()).build();
         try (MockServer tls = MockServer.start("127.0.0.1", 0, 0, serverSsl)) {
-            UpstreamClient trusting = new UpstreamClient(UpstreamSettings.defaults().withCaFile(cert), System::nanoTime,
+            UpstreamClient trusting = new UpstreamClient(UpstreamSettings.defaults().withCaFile(cert.caPem()), System::nanoTime,
                     NioSocketChannel.class);
             Result ok = callSync(trusting, tls.url(), new DefaultHttpHeaders());
             assertThat(ok.status()).isEqualTo(200);
             assertThat(ok.body()).contains("mock server");
+            assertThat(trusting.http2ConnectionsOpened()).as("the server offers no h2: HTTP/1.1").isZero();
             trusting.close();
 
             UpstreamClient strict = new UpstreamClient(UpstreamSettings.defaults(), System::nanoTime, NioSocketChannel.class);
@@ -238,6 +248,37 @@ class UpstreamClientTest {
             assertThat(refused.failure().kind()).isEqualTo(UpstreamFailure.Kind.TLS);
             assertThat(refused.failure().message()).contains("TLS handshake with https://127.0.0.1:" + tls.port());
             strict.close();
+        }
+    }
+
+    @Test
+    void http2WhenTheServerOffersItManyCallsShareOneConnection(@TempDir Path dir) throws Exception {
+        SelfSigned cert = selfSigned(dir);
+        try (MockServer h2 = MockServer.start("127.0.0.1", 0, 0, MockServer.tlsWithAlpn(cert.keys()))) {
+            UpstreamClient client = new UpstreamClient(UpstreamSettings.defaults().withCaFile(cert.caPem()), System::nanoTime,
+                    NioSocketChannel.class);
+            for (int i = 0; i < 5; i++) {
+                Result r = callSync(client, h2.url(), new DefaultHttpHeaders());
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.body()).contains("mock server");
+            }
+            List<CompletableFuture<Result>> concurrent = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                concurrent.add(call(client, h2.url(), "/v1/chat/completions",
+                        new DefaultHttpHeaders().set("x-mock-latency-ms", "50")));
+            }
+            for (CompletableFuture<Result> c : concurrent) {
+                assertThat(c.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+            }
+            Result stream = call(client, h2.url(), "/v1/chat/completions",
+                    new DefaultHttpHeaders().set("x-mock-chunks", "5"), true).get(10, TimeUnit.SECONDS);
+            assertThat(stream.status()).isEqualTo(200);
+            assertThat(stream.body()).contains("data: [DONE]");
+            assertThat(h2.http2ConnectionsOpened()).isEqualTo(1);
+            assertThat(h2.connectionsOpened()).as("22 calls, one connection").isEqualTo(1);
+            assertThat(client.http2ConnectionsOpened()).isEqualTo(1);
+            assertThat(client.stats().inUse()).isZero();
+            client.close();
         }
     }
 
