@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks: ours beside the JVM peers, in one run, one line per implementation.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, io.fastlitellm.bench.tokenizer.TokensBenchCommand.class})
 public final class BenchCommand implements Runnable {
 
     @CommandLine.Spec

@@ -24,7 +24,8 @@ public final class BpeEngine {
     private static final int KEEP_LIMIT = 1 << 16;
     private static final int NONE = Integer.MAX_VALUE;
 
-    private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
+    /** Per engine, so a workspace's pair cache only ever holds this vocabulary's merges. */
+    private final ThreadLocal<Workspace> workspace = ThreadLocal.withInitial(Workspace::new);
 
     private final Vocabulary vocab;
     private final PreTokenizer pre;
@@ -56,7 +57,7 @@ public final class BpeEngine {
 
     /** Appends the ranks of {@code s[from, to)} to {@code out}. */
     public void encode(String s, int from, int to, IntList out) {
-        Workspace ws = WORKSPACE.get();
+        Workspace ws = workspace.get();
         try {
             if (pre != null) {
                 for (int i = from; i < to; ) {
@@ -74,7 +75,7 @@ public final class BpeEngine {
 
     /** Number of tokens in {@code s[from, to)}, without building them. */
     public int count(String s, int from, int to) {
-        Workspace ws = WORKSPACE.get();
+        Workspace ws = workspace.get();
         try {
             if (pre != null) {
                 int n = 0;
@@ -128,6 +129,21 @@ public final class BpeEngine {
         return r < 0 ? NONE : r;
     }
 
+    /**
+     * Rank of the token two adjacent parts would merge into. The parts are tokens, so their two
+     * ranks name the merged bytes exactly; a small per-thread cache keyed by them answers the
+     * repeats (runs, common words) from L1 instead of probing the vocabulary's large tables.
+     */
+    private int mergedRank(Workspace ws, int from, int len, int left, int right) {
+        long key = (long) left << 32 | right;
+        int slot = (int) ((key * 0x9E3779B97F4A7C15L) >>> (64 - Workspace.CACHE_BITS));
+        if (ws.cacheKeys[slot] == key) return ws.cacheRanks[slot];
+        int r = pairRank(ws.buf, from, len);
+        ws.cacheKeys[slot] = key;
+        ws.cacheRanks[slot] = r;
+        return r;
+    }
+
     /** tiktoken's loop: scan for the lowest pair, merge it, update its two neighbours. */
     private int mergeShort(Workspace ws, int n, IntList out) {
         byte[] buf = ws.buf;
@@ -139,7 +155,10 @@ public final class BpeEngine {
             tr[k] = byteRank(buf[k]);
         }
         pos[n] = n;
-        for (int k = 0; k < n - 1; k++) pr[k] = pairRank(buf, k, 2);
+        for (int k = 0; k < n - 1; k++) {
+            int r = vocab.pairRank(buf, k);
+            pr[k] = r < 0 ? NONE : r;
+        }
         int m = n; // parts
         while (m > 1) {
             int best = NONE;
@@ -156,8 +175,8 @@ public final class BpeEngine {
             System.arraycopy(tr, bi + 2, tr, bi + 1, m - bi - 2);
             if (m - bi - 3 > 0) System.arraycopy(pr, bi + 2, pr, bi + 1, m - bi - 3);
             m--;
-            if (bi < m - 1) pr[bi] = pairRank(buf, pos[bi], pos[bi + 2] - pos[bi]);
-            if (bi > 0) pr[bi - 1] = pairRank(buf, pos[bi - 1], pos[bi + 1] - pos[bi - 1]);
+            if (bi < m - 1) pr[bi] = mergedRank(ws, pos[bi], pos[bi + 2] - pos[bi], tr[bi], tr[bi + 1]);
+            if (bi > 0) pr[bi - 1] = mergedRank(ws, pos[bi - 1], pos[bi + 1] - pos[bi - 1], tr[bi - 1], tr[bi]);
         }
         if (out != null) out.addAll(tr, m);
         return m;
@@ -192,7 +211,8 @@ public final class BpeEngine {
         }
         next[n] = n;
         for (int k = 0; k < n - 1; k++) {
-            int r = pairRank(buf, k, 2);
+            int r = vocab.pairRank(buf, k);
+            if (r < 0) r = NONE;
             pr[k] = r;
             if (r != NONE) q.append(r, k);
         }
@@ -210,12 +230,12 @@ public final class BpeEngine {
             if (after < n) prev[after] = k;
             parts--;
             int nr = NONE;
-            if (after < n) nr = pairRank(buf, k, next[after] - k);
+            if (after < n) nr = mergedRank(ws, k, next[after] - k, r, tr[after]);
             pr[k] = nr;
             int p = prev[k];
             int lr = NONE;
             if (p >= 0) {
-                lr = pairRank(buf, p, after - p);
+                lr = mergedRank(ws, p, after - p, tr[p], r);
                 pr[p] = lr;
             }
             // The new pair at k goes in before the one at p so that, when both have the current
@@ -270,7 +290,15 @@ public final class BpeEngine {
 
     /** Per-thread scratch space; only the owning thread touches it. */
     static final class Workspace {
+        static final int CACHE_BITS = 11;
+        final long[] cacheKeys = new long[1 << CACHE_BITS];
+        final int[] cacheRanks = new int[1 << CACHE_BITS];
         byte[] buf = new byte[1024];
+
+        Workspace() {
+            java.util.Arrays.fill(cacheKeys, -1L); // no real key is negative: ranks are >= 0
+        }
+
         int[] pos = new int[SHORT_PIECE * 4 + 2];
         int[] pairRank = new int[SHORT_PIECE * 4 + 2];
         int[] tokenRank = new int[SHORT_PIECE * 4 + 2];

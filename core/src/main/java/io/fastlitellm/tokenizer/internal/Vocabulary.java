@@ -31,9 +31,14 @@ public final class Vocabulary {
     private final boolean[] present;
     private final int size;
 
-    private final long[] shortKeys;
-    private final int[] shortRanks;
+    /**
+     * Open addressing with key and rank side by side ({@code [2i]} key, {@code [2i + 1]} rank or
+     * -1 when empty), so a lookup touches one cache line, not two.
+     */
+    private final long[] shortTable;
     private final int shortMask;
+    /** Rank of every two-byte sequence, -1 when absent: the first merge step of every piece. */
+    private final int[] pairRanks = new int[1 << 16];
 
     private final int[] longSlots;
     private final int longMask;
@@ -65,10 +70,10 @@ public final class Vocabulary {
         tokenOffsets[maxRank + 1] = at;
 
         int shortCap = tableSize(shortCount);
-        shortKeys = new long[shortCap];
-        shortRanks = new int[shortCap];
-        Arrays.fill(shortRanks, -1);
+        shortTable = new long[2 * shortCap];
+        for (int i = 1; i < shortTable.length; i += 2) shortTable[i] = -1;
         shortMask = shortCap - 1;
+        Arrays.fill(pairRanks, -1);
         int longCap = tableSize(longCount);
         longSlots = new int[longCap];
         Arrays.fill(longSlots, -1);
@@ -81,12 +86,13 @@ public final class Vocabulary {
             if (len <= 7) {
                 long key = pack(tokenBytes, from, len);
                 int slot = mix(key) & shortMask;
-                while (shortRanks[slot] >= 0) {
-                    if (shortKeys[slot] == key) throw duplicate(r);
+                while (shortTable[2 * slot + 1] >= 0) {
+                    if (shortTable[2 * slot] == key) throw duplicate(r);
                     slot = (slot + 1) & shortMask;
                 }
-                shortKeys[slot] = key;
-                shortRanks[slot] = r;
+                shortTable[2 * slot] = key;
+                shortTable[2 * slot + 1] = r;
+                if (len == 2) pairRanks[(tokenBytes[from] & 0xFF) << 8 | (tokenBytes[from + 1] & 0xFF)] = r;
             } else {
                 int slot = hashLong(tokenBytes, from, len) & longMask;
                 while (longSlots[slot] >= 0) {
@@ -190,10 +196,11 @@ public final class Vocabulary {
         if (len <= 7) {
             long key = (long) LONG_LE.get(buf, from) & ((1L << (len << 3)) - 1) | ((long) len << 56);
             int slot = mix(key) & shortMask;
+            long[] t = shortTable;
             while (true) {
-                int r = shortRanks[slot];
+                long r = t[2 * slot + 1];
                 if (r < 0) return -1;
-                if (shortKeys[slot] == key) return r;
+                if (t[2 * slot] == key) return (int) r;
                 slot = (slot + 1) & shortMask;
             }
         }
@@ -204,6 +211,11 @@ public final class Vocabulary {
             if (sameBytes(r, buf, from, len)) return r;
             slot = (slot + 1) & longMask;
         }
+    }
+
+    /** Rank of the two bytes {@code buf[from, from + 2)}, or -1. */
+    public int pairRank(byte[] buf, int from) {
+        return pairRanks[(buf[from] & 0xFF) << 8 | (buf[from + 1] & 0xFF)];
     }
 
     /** Copies rank's bytes into {@code out} at {@code at}; returns the count copied. */
@@ -225,7 +237,7 @@ public final class Vocabulary {
     /** Heap bytes held by the tables, for the benchmark report. */
     public long retainedBytes() {
         return tokenBytes.length + 4L * tokenOffsets.length + present.length
-                + 8L * shortKeys.length + 4L * shortRanks.length + 4L * longSlots.length;
+                + 8L * shortTable.length + 4L * pairRanks.length + 4L * longSlots.length;
     }
 
     private boolean sameBytes(int rank, byte[] buf, int from, int len) {
