@@ -15,7 +15,7 @@ import org.openjdk.jmh.annotations.State;
  * one repeated CJK character. Naive BPE is quadratic here; the goal is linear time, under 50 ms.
  *
  * <p>Run: {@code java -cp bench/target/fast-litellm.jar org.openjdk.jmh.Main LongRunBenchmark
- * -wi 2 -i 3 -f 1 -w 1s -r 1s}.
+ * -wi 1 -i 2 -f 1 -w 1s -r 1s}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

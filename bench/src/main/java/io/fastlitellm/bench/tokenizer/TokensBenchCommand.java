@@ -88,8 +88,11 @@ public final class TokensBenchCommand implements Callable<Integer> {
         }
 
         if (!noLongRuns) {
+            // One jtokkit count of these inputs takes seconds, so fewer iterations here.
             Collection<RunResult> runs = new Runner(options(LongRunBenchmark.class)
                     .param("encoding", encodings.toArray(String[]::new))
+                    .warmupIterations(1)
+                    .measurementIterations(2)
                     .build()).run();
             System.out.println();
             System.out.println("# 1 Mi characters the pre-tokenizer cannot split: ms per count (lower is better)");

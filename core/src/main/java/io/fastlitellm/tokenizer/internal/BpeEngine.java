@@ -108,7 +108,23 @@ public final class BpeEngine {
             return 1;
         }
         ws.ensureParts(n);
-        return n <= shortPiece ? mergeShort(ws, n, out) : mergeLong(ws, n, out);
+        // Split where no token can span two adjacent bytes (see Vocabulary#joinable): the merges on
+        // either side never interact, so each segment is merged alone, in order, with the same result.
+        int tokens = 0;
+        int start = 0;
+        for (int k = 1; k <= n; k++) {
+            if (k == n || !vocab.joinable(buf, k)) {
+                int len = k - start;
+                if (len == 1) {
+                    emit(out, byteRank(buf[start]));
+                    tokens++;
+                } else {
+                    tokens += len <= shortPiece ? mergeShort(ws, start, len, out) : mergeLong(ws, start, len, out);
+                }
+                start = k;
+            }
+        }
+        return tokens;
     }
 
     private void emit(IntList out, int rank) {
@@ -145,18 +161,18 @@ public final class BpeEngine {
     }
 
     /** tiktoken's loop: scan for the lowest pair, merge it, update its two neighbours. */
-    private int mergeShort(Workspace ws, int n, IntList out) {
+    private int mergeShort(Workspace ws, int from, int n, IntList out) {
         byte[] buf = ws.buf;
         int[] pos = ws.pos;
         int[] pr = ws.pairRank;
         int[] tr = ws.tokenRank;
         for (int k = 0; k < n; k++) {
-            pos[k] = k;
-            tr[k] = byteRank(buf[k]);
+            pos[k] = from + k;
+            tr[k] = byteRank(buf[from + k]);
         }
-        pos[n] = n;
+        pos[n] = from + n;
         for (int k = 0; k < n - 1; k++) {
-            int r = vocab.pairRank(buf, k);
+            int r = vocab.pairRank(buf, from + k);
             pr[k] = r < 0 ? NONE : r;
         }
         int m = n; // parts
@@ -195,7 +211,7 @@ public final class BpeEngine {
      * an out-of-order entry is sorted once when it next becomes the lowest. Entries are validated
      * when popped: a pair is current while {@code pairRank[start]} still equals the bucket's rank.
      */
-    private int mergeLong(Workspace ws, int n, IntList out) {
+    private int mergeLong(Workspace ws, int from, int n, IntList out) {
         ws.ensureLong(n, vocab.rankLimit());
         byte[] buf = ws.buf;
         int[] next = ws.pos;
@@ -207,11 +223,11 @@ public final class BpeEngine {
         for (int k = 0; k < n; k++) {
             next[k] = k + 1;
             prev[k] = k - 1;
-            tr[k] = byteRank(buf[k]);
+            tr[k] = byteRank(buf[from + k]);
         }
         next[n] = n;
         for (int k = 0; k < n - 1; k++) {
-            int r = vocab.pairRank(buf, k);
+            int r = vocab.pairRank(buf, from + k);
             if (r < 0) r = NONE;
             pr[k] = r;
             if (r != NONE) q.append(r, k);
@@ -230,12 +246,12 @@ public final class BpeEngine {
             if (after < n) prev[after] = k;
             parts--;
             int nr = NONE;
-            if (after < n) nr = mergedRank(ws, k, next[after] - k, r, tr[after]);
+            if (after < n) nr = mergedRank(ws, from + k, next[after] - k, r, tr[after]);
             pr[k] = nr;
             int p = prev[k];
             int lr = NONE;
             if (p >= 0) {
-                lr = mergedRank(ws, p, after - p, tr[p], r);
+                lr = mergedRank(ws, from + p, after - p, tr[p], r);
                 pr[p] = lr;
             }
             // The new pair at k goes in before the one at p so that, when both have the current
