@@ -1,5 +1,6 @@
 package io.fastlitellm.tokenizer.internal;
 
+import java.lang.ref.SoftReference;
 import java.util.Arrays;
 
 /**
@@ -20,12 +21,14 @@ public final class BpeEngine {
 
     /** Longest piece merged with the simple loop; longer ones use the bucket merge. */
     static final int SHORT_PIECE = 96;
-    /** Workspace arrays above this many entries are not kept after the call. */
-    private static final int KEEP_LIMIT = 1 << 16;
     private static final int NONE = Integer.MAX_VALUE;
 
-    /** Per engine, so a workspace's pair cache only ever holds this vocabulary's merges. */
-    private final ThreadLocal<Workspace> workspace = ThreadLocal.withInitial(Workspace::new);
+    /**
+     * Per engine, so a workspace's pair cache only ever holds this vocabulary's merges. Softly
+     * held: a thread that once merged a megabyte-long piece keeps its grown arrays for the next
+     * one (no per-call allocation), yet the collector may take them back when memory runs short.
+     */
+    private final ThreadLocal<SoftReference<Workspace>> workspace = new ThreadLocal<>();
 
     private final Vocabulary vocab;
     private final PreTokenizer pre;
@@ -57,41 +60,43 @@ public final class BpeEngine {
 
     /** Appends the ranks of {@code s[from, to)} to {@code out}. */
     public void encode(String s, int from, int to, IntList out) {
-        Workspace ws = workspace.get();
-        try {
-            if (pre != null) {
-                for (int i = from; i < to; ) {
-                    int e = pre.next(s, i, to);
-                    piece(s, i, e, ws, out);
-                    i = e;
-                }
-            } else {
-                regex.split(s, from, to, (a, b) -> piece(s, a, b, ws, out));
+        Workspace ws = workspace();
+        if (pre != null) {
+            for (int i = from; i < to; ) {
+                int e = pre.next(s, i, to);
+                piece(s, i, e, ws, out);
+                i = e;
             }
-        } finally {
-            ws.trim();
+        } else {
+            regex.split(s, from, to, (a, b) -> piece(s, a, b, ws, out));
         }
     }
 
     /** Number of tokens in {@code s[from, to)}, without building them. */
     public int count(String s, int from, int to) {
-        Workspace ws = workspace.get();
-        try {
-            if (pre != null) {
-                int n = 0;
-                for (int i = from; i < to; ) {
-                    int e = pre.next(s, i, to);
-                    n += piece(s, i, e, ws, null);
-                    i = e;
-                }
-                return n;
+        Workspace ws = workspace();
+        if (pre != null) {
+            int n = 0;
+            for (int i = from; i < to; ) {
+                int e = pre.next(s, i, to);
+                n += piece(s, i, e, ws, null);
+                i = e;
             }
-            int[] n = new int[1];
-            regex.split(s, from, to, (a, b) -> n[0] += piece(s, a, b, ws, null));
-            return n[0];
-        } finally {
-            ws.trim();
+            return n;
         }
+        int[] n = new int[1];
+        regex.split(s, from, to, (a, b) -> n[0] += piece(s, a, b, ws, null));
+        return n[0];
+    }
+
+    private Workspace workspace() {
+        SoftReference<Workspace> ref = workspace.get();
+        Workspace ws = ref == null ? null : ref.get();
+        if (ws == null) {
+            ws = new Workspace();
+            workspace.set(new SoftReference<>(ws));
+        }
+        return ws;
     }
 
     /** Encodes one piece; appends to {@code out} unless it is null; returns the token count. */
@@ -338,18 +343,6 @@ public final class BpeEngine {
             if (prev.length < n + 1) prev = new int[Math.max(n + 1, 2 * prev.length)];
             if (buckets == null) buckets = new Buckets();
             buckets.ensure(3 * n, rankLimit);
-        }
-
-        /** Drops arrays grown for one huge piece so an idle thread does not pin megabytes. */
-        void trim() {
-            if (buf.length > KEEP_LIMIT) buf = new byte[1024];
-            if (pos.length > KEEP_LIMIT) {
-                pos = new int[SHORT_PIECE * 4 + 2];
-                pairRank = new int[SHORT_PIECE * 4 + 2];
-                tokenRank = new int[SHORT_PIECE * 4 + 2];
-            }
-            if (prev.length > KEEP_LIMIT) prev = new int[0];
-            if (buckets != null && buckets.capacity() > 3 * KEEP_LIMIT) buckets = null;
         }
     }
 
