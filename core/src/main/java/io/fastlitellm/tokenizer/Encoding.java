@@ -40,6 +40,9 @@ public final class Encoding {
     Encoding(String name, BpeEngine engine, Map<String, Integer> specialTokens) {
         this.name = name;
         this.engine = engine;
+        if (specialTokens.size() > 0xFFFF) {
+            throw new IllegalArgumentException(name + ": " + specialTokens.size() + " special tokens (expected: at most 65535)");
+        }
         this.specialTokens = Collections.unmodifiableMap(new TreeMap<>(specialTokens));
         this.specialTexts = new String[specialTokens.size()];
         this.specialIds = new int[specialTokens.size()];

@@ -1,5 +1,6 @@
 package io.fastlitellm.tokenizer.internal;
 
+import java.lang.ref.SoftReference;
 import java.util.Arrays;
 
 /**
@@ -20,11 +21,14 @@ public final class BpeEngine {
 
     /** Longest piece merged with the simple loop; longer ones use the bucket merge. */
     static final int SHORT_PIECE = 96;
-    /** Workspace arrays above this many entries are not kept after the call. */
-    private static final int KEEP_LIMIT = 1 << 16;
     private static final int NONE = Integer.MAX_VALUE;
 
-    private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
+    /**
+     * Per engine, so a workspace's pair cache only ever holds this vocabulary's merges. Softly
+     * held: a thread that once merged a megabyte-long piece keeps its grown arrays for the next
+     * one (no per-call allocation), yet the collector may take them back when memory runs short.
+     */
+    private final ThreadLocal<SoftReference<Workspace>> workspace = new ThreadLocal<>();
 
     private final Vocabulary vocab;
     private final PreTokenizer pre;
@@ -56,41 +60,43 @@ public final class BpeEngine {
 
     /** Appends the ranks of {@code s[from, to)} to {@code out}. */
     public void encode(String s, int from, int to, IntList out) {
-        Workspace ws = WORKSPACE.get();
-        try {
-            if (pre != null) {
-                for (int i = from; i < to; ) {
-                    int e = pre.next(s, i, to);
-                    piece(s, i, e, ws, out);
-                    i = e;
-                }
-            } else {
-                regex.split(s, from, to, (a, b) -> piece(s, a, b, ws, out));
+        Workspace ws = workspace();
+        if (pre != null) {
+            for (int i = from; i < to; ) {
+                int e = pre.next(s, i, to);
+                piece(s, i, e, ws, out);
+                i = e;
             }
-        } finally {
-            ws.trim();
+        } else {
+            regex.split(s, from, to, (a, b) -> piece(s, a, b, ws, out));
         }
     }
 
     /** Number of tokens in {@code s[from, to)}, without building them. */
     public int count(String s, int from, int to) {
-        Workspace ws = WORKSPACE.get();
-        try {
-            if (pre != null) {
-                int n = 0;
-                for (int i = from; i < to; ) {
-                    int e = pre.next(s, i, to);
-                    n += piece(s, i, e, ws, null);
-                    i = e;
-                }
-                return n;
+        Workspace ws = workspace();
+        if (pre != null) {
+            int n = 0;
+            for (int i = from; i < to; ) {
+                int e = pre.next(s, i, to);
+                n += piece(s, i, e, ws, null);
+                i = e;
             }
-            int[] n = new int[1];
-            regex.split(s, from, to, (a, b) -> n[0] += piece(s, a, b, ws, null));
-            return n[0];
-        } finally {
-            ws.trim();
+            return n;
         }
+        int[] n = new int[1];
+        regex.split(s, from, to, (a, b) -> n[0] += piece(s, a, b, ws, null));
+        return n[0];
+    }
+
+    private Workspace workspace() {
+        SoftReference<Workspace> ref = workspace.get();
+        Workspace ws = ref == null ? null : ref.get();
+        if (ws == null) {
+            ws = new Workspace();
+            workspace.set(new SoftReference<>(ws));
+        }
+        return ws;
     }
 
     /** Encodes one piece; appends to {@code out} unless it is null; returns the token count. */
@@ -107,7 +113,23 @@ public final class BpeEngine {
             return 1;
         }
         ws.ensureParts(n);
-        return n <= shortPiece ? mergeShort(ws, n, out) : mergeLong(ws, n, out);
+        // Split where no token can span two adjacent bytes (see Vocabulary#joinable): the merges on
+        // either side never interact, so each segment is merged alone, in order, with the same result.
+        int tokens = 0;
+        int start = 0;
+        for (int k = 1; k <= n; k++) {
+            if (k == n || !vocab.joinable(buf, k)) {
+                int len = k - start;
+                if (len == 1) {
+                    emit(out, byteRank(buf[start]));
+                    tokens++;
+                } else {
+                    tokens += len <= shortPiece ? mergeShort(ws, start, len, out) : mergeLong(ws, start, len, out);
+                }
+                start = k;
+            }
+        }
+        return tokens;
     }
 
     private void emit(IntList out, int rank) {
@@ -128,18 +150,36 @@ public final class BpeEngine {
         return r < 0 ? NONE : r;
     }
 
+    /**
+     * Rank of the token two adjacent parts would merge into. The parts are tokens, so their two
+     * ranks name the merged bytes exactly; a small per-thread cache keyed by them answers the
+     * repeats (runs, common words) from L1 instead of probing the vocabulary's large tables.
+     */
+    private int mergedRank(Workspace ws, int from, int len, int left, int right) {
+        long key = (long) left << 32 | right;
+        int slot = (int) ((key * 0x9E3779B97F4A7C15L) >>> (64 - Workspace.CACHE_BITS));
+        if (ws.cacheKeys[slot] == key) return ws.cacheRanks[slot];
+        int r = pairRank(ws.buf, from, len);
+        ws.cacheKeys[slot] = key;
+        ws.cacheRanks[slot] = r;
+        return r;
+    }
+
     /** tiktoken's loop: scan for the lowest pair, merge it, update its two neighbours. */
-    private int mergeShort(Workspace ws, int n, IntList out) {
+    private int mergeShort(Workspace ws, int from, int n, IntList out) {
         byte[] buf = ws.buf;
         int[] pos = ws.pos;
         int[] pr = ws.pairRank;
         int[] tr = ws.tokenRank;
         for (int k = 0; k < n; k++) {
-            pos[k] = k;
-            tr[k] = byteRank(buf[k]);
+            pos[k] = from + k;
+            tr[k] = byteRank(buf[from + k]);
         }
-        pos[n] = n;
-        for (int k = 0; k < n - 1; k++) pr[k] = pairRank(buf, k, 2);
+        pos[n] = from + n;
+        for (int k = 0; k < n - 1; k++) {
+            int r = vocab.pairRank(buf, from + k);
+            pr[k] = r < 0 ? NONE : r;
+        }
         int m = n; // parts
         while (m > 1) {
             int best = NONE;
@@ -156,8 +196,8 @@ public final class BpeEngine {
             System.arraycopy(tr, bi + 2, tr, bi + 1, m - bi - 2);
             if (m - bi - 3 > 0) System.arraycopy(pr, bi + 2, pr, bi + 1, m - bi - 3);
             m--;
-            if (bi < m - 1) pr[bi] = pairRank(buf, pos[bi], pos[bi + 2] - pos[bi]);
-            if (bi > 0) pr[bi - 1] = pairRank(buf, pos[bi - 1], pos[bi + 1] - pos[bi - 1]);
+            if (bi < m - 1) pr[bi] = mergedRank(ws, pos[bi], pos[bi + 2] - pos[bi], tr[bi], tr[bi + 1]);
+            if (bi > 0) pr[bi - 1] = mergedRank(ws, pos[bi - 1], pos[bi + 1] - pos[bi - 1], tr[bi - 1], tr[bi]);
         }
         if (out != null) out.addAll(tr, m);
         return m;
@@ -176,7 +216,7 @@ public final class BpeEngine {
      * an out-of-order entry is sorted once when it next becomes the lowest. Entries are validated
      * when popped: a pair is current while {@code pairRank[start]} still equals the bucket's rank.
      */
-    private int mergeLong(Workspace ws, int n, IntList out) {
+    private int mergeLong(Workspace ws, int from, int n, IntList out) {
         ws.ensureLong(n, vocab.rankLimit());
         byte[] buf = ws.buf;
         int[] next = ws.pos;
@@ -188,11 +228,12 @@ public final class BpeEngine {
         for (int k = 0; k < n; k++) {
             next[k] = k + 1;
             prev[k] = k - 1;
-            tr[k] = byteRank(buf[k]);
+            tr[k] = byteRank(buf[from + k]);
         }
         next[n] = n;
         for (int k = 0; k < n - 1; k++) {
-            int r = pairRank(buf, k, 2);
+            int r = vocab.pairRank(buf, from + k);
+            if (r < 0) r = NONE;
             pr[k] = r;
             if (r != NONE) q.append(r, k);
         }
@@ -210,12 +251,12 @@ public final class BpeEngine {
             if (after < n) prev[after] = k;
             parts--;
             int nr = NONE;
-            if (after < n) nr = pairRank(buf, k, next[after] - k);
+            if (after < n) nr = mergedRank(ws, from + k, next[after] - k, r, tr[after]);
             pr[k] = nr;
             int p = prev[k];
             int lr = NONE;
             if (p >= 0) {
-                lr = pairRank(buf, p, after - p);
+                lr = mergedRank(ws, from + p, after - p, tr[p], r);
                 pr[p] = lr;
             }
             // The new pair at k goes in before the one at p so that, when both have the current
@@ -270,7 +311,15 @@ public final class BpeEngine {
 
     /** Per-thread scratch space; only the owning thread touches it. */
     static final class Workspace {
+        static final int CACHE_BITS = 11;
+        final long[] cacheKeys = new long[1 << CACHE_BITS];
+        final int[] cacheRanks = new int[1 << CACHE_BITS];
         byte[] buf = new byte[1024];
+
+        Workspace() {
+            java.util.Arrays.fill(cacheKeys, -1L); // no real key is negative: ranks are >= 0
+        }
+
         int[] pos = new int[SHORT_PIECE * 4 + 2];
         int[] pairRank = new int[SHORT_PIECE * 4 + 2];
         int[] tokenRank = new int[SHORT_PIECE * 4 + 2];
@@ -294,18 +343,6 @@ public final class BpeEngine {
             if (prev.length < n + 1) prev = new int[Math.max(n + 1, 2 * prev.length)];
             if (buckets == null) buckets = new Buckets();
             buckets.ensure(3 * n, rankLimit);
-        }
-
-        /** Drops arrays grown for one huge piece so an idle thread does not pin megabytes. */
-        void trim() {
-            if (buf.length > KEEP_LIMIT) buf = new byte[1024];
-            if (pos.length > KEEP_LIMIT) {
-                pos = new int[SHORT_PIECE * 4 + 2];
-                pairRank = new int[SHORT_PIECE * 4 + 2];
-                tokenRank = new int[SHORT_PIECE * 4 + 2];
-            }
-            if (prev.length > KEEP_LIMIT) prev = new int[0];
-            if (buckets != null && buckets.capacity() > 3 * KEEP_LIMIT) buckets = null;
         }
     }
 

@@ -38,10 +38,6 @@ final class Buckets {
         }
     }
 
-    int capacity() {
-        return entryPos.length;
-    }
-
     void reset() {
         entries = 0;
         heapSize = 0;

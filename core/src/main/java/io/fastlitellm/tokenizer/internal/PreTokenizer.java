@@ -131,6 +131,12 @@ public abstract class PreTokenizer {
         return whitespaceTail(i, k, end);
     }
 
+    /** {@code \p{N}{1,3}} after its first number, which ends at {@code k}. */
+    static int upToThreeNumbers(String s, int k, int end) {
+        for (int n = 1; n < 3 && k < end && (cls(s, k, end) & NUMBER) != 0; n++) k += width(s, k, end);
+        return k;
+    }
+
     /** {@code \s+(?!\S)|\s+} given the maximal whitespace run {@code [i, k)}. */
     static int whitespaceTail(int i, int k, int end) {
         if (k == end) return k;     // \s+(?!\S): the run reaches the end of the text
@@ -169,11 +175,7 @@ public abstract class PreTokenizer {
             if ((f & (NEWLINE | NUMBER)) == 0 && i + w < end && (cls(s, i + w, end) & LETTER) != 0) {
                 return run(s, i + w, end, LETTER); // [^\r\n\p{L}\p{N}]\p{L}+
             }
-            if ((f & NUMBER) != 0) { // \p{N}{1,3}
-                int k = i + w;
-                for (int n = 1; n < 3 && k < end && (cls(s, k, end) & NUMBER) != 0; n++) k += width(s, k, end);
-                return k;
-            }
+            if ((f & NUMBER) != 0) return upToThreeNumbers(s, i + w, end); // \p{N}{1,3}
             int j = s.charAt(i) == ' ' && i + 1 < end ? i + 1 : i; // ' ?'
             if ((cls(s, j, end) & (SPACE | LETTER | NUMBER)) == 0) { // ?[^\s\p{L}\p{N}]+[\r\n]*
                 return run(s, runNot(s, j, end, SPACE | LETTER | NUMBER), end, NEWLINE);
@@ -201,11 +203,7 @@ public abstract class PreTokenizer {
             }
             if (prefixable && (e = upperRun(s, i + w, end)) >= 0) return withContraction(s, e, end);
             if ((f & CharClass.UPPERISH) != 0 && (e = upperRun(s, i, end)) >= 0) return withContraction(s, e, end);
-            if ((f & NUMBER) != 0) { // C: \p{N}{1,3}
-                int k = i + w;
-                for (int n = 1; n < 3 && k < end && (cls(s, k, end) & NUMBER) != 0; n++) k += width(s, k, end);
-                return k;
-            }
+            if ((f & NUMBER) != 0) return upToThreeNumbers(s, i + w, end); // C: \p{N}{1,3}
             int j = s.charAt(i) == ' ' && i + 1 < end ? i + 1 : i; // D: ' ?'
             if ((cls(s, j, end) & (SPACE | LETTER | NUMBER)) == 0) { // D: [^\s\p{L}\p{N}]+[\r\n/]*
                 int k = runNot(s, j, end, SPACE | LETTER | NUMBER);

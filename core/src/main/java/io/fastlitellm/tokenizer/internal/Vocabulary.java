@@ -31,44 +31,49 @@ public final class Vocabulary {
     private final boolean[] present;
     private final int size;
 
-    private final long[] shortKeys;
-    private final int[] shortRanks;
+    /**
+     * Open addressing with key and rank side by side ({@code [2i]} key, {@code [2i + 1]} rank or
+     * -1 when empty), so a lookup touches one cache line, not two.
+     */
+    private final long[] shortTable;
     private final int shortMask;
+    /** Rank of every two-byte sequence, -1 when absent: the first merge step of every piece. */
+    private final int[] pairRanks = new int[1 << 16];
+    /**
+     * Bit {@code b1 << 8 | b2} is set when some token contains byte {@code b1} followed by
+     * {@code b2}. When it is clear, no merge can ever join the two bytes, so the byte-pair merge
+     * can split a piece there and merge the halves independently with the same result.
+     */
+    private final long[] joinable = new long[1 << 10];
 
     private final int[] longSlots;
     private final int longMask;
 
-    private Vocabulary(byte[][] byRank, int size) {
+    /**
+     * @param tokenBytes every token's bytes in rank order, with {@link #PAD} spare bytes at the end
+     * @param tokenOffsets rank r's bytes are {@code tokenBytes[tokenOffsets[r], tokenOffsets[r + 1])}
+     */
+    private Vocabulary(byte[] tokenBytes, int[] tokenOffsets, boolean[] present, int size) {
         this.size = size;
-        int maxRank = byRank.length - 1;
-        int total = 0;
+        this.tokenBytes = tokenBytes;
+        this.tokenOffsets = tokenOffsets;
+        this.present = present;
+        int maxRank = present.length - 1;
         int shortCount = 0;
         int longCount = 0;
-        present = new boolean[maxRank + 1];
         for (int r = 0; r <= maxRank; r++) {
-            if (byRank[r] != null) {
-                present[r] = true;
-                total += byRank[r].length;
-                if (byRank[r].length <= 7) shortCount++; else longCount++;
+            if (!present[r]) continue;
+            if (tokenOffsets[r + 1] - tokenOffsets[r] <= 7) shortCount++; else longCount++;
+            for (int k = tokenOffsets[r]; k + 1 < tokenOffsets[r + 1]; k++) {
+                int pair = (tokenBytes[k] & 0xFF) << 8 | (tokenBytes[k + 1] & 0xFF);
+                joinable[pair >>> 6] |= 1L << pair;
             }
         }
-        tokenBytes = new byte[total + PAD];
-        tokenOffsets = new int[maxRank + 2];
-        int at = 0;
-        for (int r = 0; r <= maxRank; r++) {
-            tokenOffsets[r] = at;
-            if (byRank[r] != null) {
-                System.arraycopy(byRank[r], 0, tokenBytes, at, byRank[r].length);
-                at += byRank[r].length;
-            }
-        }
-        tokenOffsets[maxRank + 1] = at;
-
         int shortCap = tableSize(shortCount);
-        shortKeys = new long[shortCap];
-        shortRanks = new int[shortCap];
-        Arrays.fill(shortRanks, -1);
+        shortTable = new long[2 * shortCap];
+        for (int i = 1; i < shortTable.length; i += 2) shortTable[i] = -1;
         shortMask = shortCap - 1;
+        Arrays.fill(pairRanks, -1);
         int longCap = tableSize(longCount);
         longSlots = new int[longCap];
         Arrays.fill(longSlots, -1);
@@ -81,12 +86,13 @@ public final class Vocabulary {
             if (len <= 7) {
                 long key = pack(tokenBytes, from, len);
                 int slot = mix(key) & shortMask;
-                while (shortRanks[slot] >= 0) {
-                    if (shortKeys[slot] == key) throw duplicate(r);
+                while (shortTable[2 * slot + 1] >= 0) {
+                    if (shortTable[2 * slot] == key) throw duplicate(r);
                     slot = (slot + 1) & shortMask;
                 }
-                shortKeys[slot] = key;
-                shortRanks[slot] = r;
+                shortTable[2 * slot] = key;
+                shortTable[2 * slot + 1] = r;
+                if (len == 2) pairRanks[(tokenBytes[from] & 0xFF) << 8 | (tokenBytes[from + 1] & 0xFF)] = r;
             } else {
                 int slot = hashLong(tokenBytes, from, len) & longMask;
                 while (longSlots[slot] >= 0) {
@@ -107,11 +113,25 @@ public final class Vocabulary {
         return cap;
     }
 
-    /** Reads a {@code .tiktoken} stream; {@code source} names it in error messages. */
+    private static final byte[] BASE64 = new byte[256];
+
+    static {
+        java.util.Arrays.fill(BASE64, (byte) -1);
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        for (int i = 0; i < 64; i++) BASE64[alphabet.charAt(i)] = (byte) i;
+    }
+
+    /**
+     * Reads a {@code .tiktoken} stream; {@code source} names it in error messages. Decodes straight
+     * into one array (no object per token), because loading runs cold, in the interpreter, on the
+     * first request that needs the encoding.
+     */
     public static Vocabulary read(InputStream in, String source) throws IOException {
         byte[] all = in.readAllBytes();
-        // Count lines first so the rank array is sized once.
-        byte[][] byRank = new byte[Math.max(16, countLines(all))][];
+        int lines = countLines(all);
+        int[] rankOf = new int[lines];
+        int[] b64From = new int[lines];
+        int[] b64To = new int[lines];
         int count = 0;
         int maxRank = -1;
         int line = 0;
@@ -127,7 +147,7 @@ public final class Vocabulary {
             if (lineEnd == lineStart) continue;
             int space = lineStart;
             while (space < lineEnd && all[space] != ' ') space++;
-            if (space == lineEnd || space == lineStart) {
+            if (space == lineEnd || space == lineStart || space + 1 == lineEnd) {
                 throw new IllegalArgumentException(source + ": line " + line + " (expected: '<base64 token> <rank>')");
             }
             int rank = 0;
@@ -138,28 +158,58 @@ public final class Vocabulary {
                 }
                 rank = rank * 10 + d;
             }
-            if (space + 1 == lineEnd) {
-                throw new IllegalArgumentException(source + ": line " + line + ": missing rank (expected: '<base64 token> <rank>')");
+            int len = space - lineStart;
+            if (len % 4 != 0) {
+                throw new IllegalArgumentException(source + ": line " + line + ": token is not base64 (expected: a multiple of 4 characters)");
             }
-            byte[] token;
-            try {
-                token = java.util.Base64.getDecoder().decode(Arrays.copyOfRange(all, lineStart, space));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(source + ": line " + line + ": token is not base64 (" + e.getMessage() + ")");
-            }
-            if (token.length == 0) {
-                throw new IllegalArgumentException(source + ": line " + line + ": empty token (expected: at least one byte)");
-            }
-            if (rank >= byRank.length) byRank = Arrays.copyOf(byRank, Math.max(rank + 1, byRank.length * 2));
-            if (byRank[rank] != null) {
-                throw new IllegalArgumentException(source + ": line " + line + ": rank " + rank + " appears twice (expected: each rank once)");
-            }
-            byRank[rank] = token;
+            rankOf[count] = rank;
+            b64From[count] = lineStart;
+            b64To[count] = space;
             count++;
             maxRank = Math.max(maxRank, rank);
         }
         if (count == 0) throw new IllegalArgumentException(source + ": no tokens (expected: lines '<base64 token> <rank>')");
-        return new Vocabulary(Arrays.copyOf(byRank, maxRank + 1), count);
+        int[] lengthOf = new int[maxRank + 1];
+        boolean[] present = new boolean[maxRank + 1];
+        int[] lineOfRank = new int[maxRank + 1];
+        for (int t = 0; t < count; t++) {
+            int r = rankOf[t];
+            if (present[r]) {
+                throw new IllegalArgumentException(source + ": rank " + r + " appears twice (expected: each rank once)");
+            }
+            present[r] = true;
+            lineOfRank[r] = t;
+            int from = b64From[t];
+            int to = b64To[t];
+            int pad = all[to - 1] == '=' ? (all[to - 2] == '=' ? 2 : 1) : 0;
+            lengthOf[r] = (to - from) / 4 * 3 - pad;
+            if (lengthOf[r] <= 0) throw new IllegalArgumentException(source + ": rank " + r + ": empty token (expected: at least one byte)");
+        }
+        int[] offsets = new int[maxRank + 2];
+        for (int r = 0; r <= maxRank; r++) offsets[r + 1] = offsets[r] + lengthOf[r];
+        byte[] bytes = new byte[offsets[maxRank + 1] + PAD];
+        for (int r = 0; r <= maxRank; r++) {
+            if (!present[r]) continue;
+            int t = lineOfRank[r];
+            decodeBase64(all, b64From[t], b64To[t], bytes, offsets[r], offsets[r + 1], source, r);
+        }
+        return new Vocabulary(bytes, offsets, present, count);
+    }
+
+    private static void decodeBase64(byte[] src, int from, int to, byte[] dst, int at, int end, String source, int rank) {
+        for (int k = from; k < to; k += 4) {
+            int a = BASE64[src[k] & 0xFF];
+            int b = BASE64[src[k + 1] & 0xFF];
+            int c = src[k + 2] == '=' ? 0 : BASE64[src[k + 2] & 0xFF];
+            int d = src[k + 3] == '=' ? 0 : BASE64[src[k + 3] & 0xFF];
+            if ((a | b | c | d) < 0) {
+                throw new IllegalArgumentException(source + ": rank " + rank + ": token is not base64 (expected: A-Z a-z 0-9 + /)");
+            }
+            int v = a << 18 | b << 12 | c << 6 | d;
+            if (at < end) dst[at++] = (byte) (v >> 16);
+            if (at < end) dst[at++] = (byte) (v >> 8);
+            if (at < end) dst[at++] = (byte) v;
+        }
     }
 
     private static int countLines(byte[] all) {
@@ -190,10 +240,11 @@ public final class Vocabulary {
         if (len <= 7) {
             long key = (long) LONG_LE.get(buf, from) & ((1L << (len << 3)) - 1) | ((long) len << 56);
             int slot = mix(key) & shortMask;
+            long[] t = shortTable;
             while (true) {
-                int r = shortRanks[slot];
+                long r = t[2 * slot + 1];
                 if (r < 0) return -1;
-                if (shortKeys[slot] == key) return r;
+                if (t[2 * slot] == key) return (int) r;
                 slot = (slot + 1) & shortMask;
             }
         }
@@ -204,6 +255,17 @@ public final class Vocabulary {
             if (sameBytes(r, buf, from, len)) return r;
             slot = (slot + 1) & longMask;
         }
+    }
+
+    /** Rank of the two bytes {@code buf[from, from + 2)}, or -1. */
+    public int pairRank(byte[] buf, int from) {
+        return pairRanks[(buf[from] & 0xFF) << 8 | (buf[from + 1] & 0xFF)];
+    }
+
+    /** Whether any token holds {@code buf[at - 1]} followed by {@code buf[at]}. */
+    public boolean joinable(byte[] buf, int at) {
+        int pair = (buf[at - 1] & 0xFF) << 8 | (buf[at] & 0xFF);
+        return (joinable[pair >>> 6] & 1L << pair) != 0;
     }
 
     /** Copies rank's bytes into {@code out} at {@code at}; returns the count copied. */
@@ -225,7 +287,7 @@ public final class Vocabulary {
     /** Heap bytes held by the tables, for the benchmark report. */
     public long retainedBytes() {
         return tokenBytes.length + 4L * tokenOffsets.length + present.length
-                + 8L * shortKeys.length + 4L * shortRanks.length + 4L * longSlots.length;
+                + 8L * shortTable.length + 4L * pairRanks.length + 8L * joinable.length + 4L * longSlots.length;
     }
 
     private boolean sameBytes(int rank, byte[] buf, int from, int len) {
