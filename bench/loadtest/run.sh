@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
 DURATION=${LT_DURATION:-20}            # seconds of each measured run
-WARMUP=${LT_WARMUP:-5}                 # seconds of load before each measured run, not recorded
+WARMUP=${LT_WARMUP:-10}                # seconds of load before each measured run, not recorded
 SOAK=${LT_SOAK:-120}                   # seconds of the soak of our gateway
 CONNECTIONS=${LT_CONNECTIONS:-32}
 THREADS=${LT_THREADS:-2}
