@@ -69,6 +69,8 @@ fi
 # Build the jar now (the launcher rebuilds when sources changed) so no server start waits on Maven.
 log "checking the fast-litellm build"
 "$root/fast-litellm" --version >/dev/null
+# jstat of the JDK the launcher picks: tells heap growth (committed) from a growing live set (old gen).
+jstat_bin=$(. "$root/scripts/java-env.sh" && fl_use_jdk >/dev/null 2>&1 && echo "$JAVA_HOME/bin/jstat" || true)
 
 # --- processes --------------------------------------------------------------------------------------
 
@@ -136,6 +138,14 @@ rss_kb() {
     total=$((total + $(rss_kb "$child")))
   done
   echo "$total"
+}
+# "committed used-old" heap of a JVM in MiB (S0C+S1C+EC+OC and OU of jstat -gc), "- -" without jstat.
+jvm_heap() {
+  if [ -x "${jstat_bin:-}" ]; then
+    "$jstat_bin" -gc "$1" 2>/dev/null | awk 'NR == 2 { printf "%.0f %.0f", ($1 + $2 + $5 + $7) / 1024, $8 / 1024 }'
+  else
+    echo "- -"
+  fi
 }
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
@@ -304,7 +314,7 @@ if wants soak; then
   sleep 1
   elapsed=0
   while kill -0 "$soak_wrk" 2>/dev/null; do
-    echo "$elapsed $(rss_kb "$gateway_pid")" >>"$work/rss-soak.txt"
+    echo "$elapsed $(rss_kb "$gateway_pid") $(jvm_heap "$gateway_pid")" >>"$work/rss-soak.txt"
     sleep 5; elapsed=$((elapsed + 5))
   done
   wait "$soak_wrk" || true
@@ -317,7 +327,7 @@ if wants soak; then
   soak_non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$work/wrk-soak.txt")
   soak_total=$(awk '/requests in/ {print $1}' "$work/wrk-soak.txt")
   soak_line="Soak (our gateway, ${SOAK} s at $CONNECTIONS connections, $soak_rps requests/s, p99 $soak_p99 ms, non-2xx ${soak_non2xx:-0} / $soak_total): RSS $(mb "$soak_start") MB at start, $(mb "$soak_end") MB at end, peak $(mb "$soak_peak") MB: growth **$soak_growth %**."
-  soak_series=$(awk '{printf "%s%ss %.0f", (NR > 1 ? ", " : ""), $1, $2 / 1024} END {print ""}' "$work/rss-soak.txt")
+  soak_series=$(awk '{printf "%s| %s | %.0f | %s | %s |", (NR > 1 ? "\n" : ""), $1, $2 / 1024, $3, $4} END {print ""}' "$work/rss-soak.txt")
   log "soak: RSS $(mb "$soak_start") -> $(mb "$soak_end") MB ($soak_growth %)"
 fi
 load_avg_end=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -375,7 +385,9 @@ mkdir -p "$(dirname "$OUT")"
   if [ -n "$soak_line" ]; then
     echo "$soak_line"
     echo
-    echo "Soak RSS (seconds MB): $soak_series"
+    echo "| soak second | RSS MB | JVM heap committed MB | old generation used MB |"
+    echo "| ---: | ---: | ---: | ---: |"
+    echo "$soak_series"
     echo
   fi
 } >"$OUT"
