@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * The router's per-deployment state shared through Redis: requests in flight ({@code least-busy}),
@@ -31,8 +32,11 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * the router's clock, which must be the shared wall clock ({@link RedisState#clock()}).
  *
  * <p>Concurrency: mirror cells are atomics written by request threads (their own deltas) and by the
- * refresh thread (Redis's totals); a refresh may briefly hide a local write whose script Redis had
- * not yet run when it read, until the next refresh.
+ * refresh thread (Redis's totals). A refresh never hides this instance's own writes: every write
+ * adds its delta to a running total ({@code sent}) and is sent while holding {@code order}'s read
+ * lock; a refresh takes the write lock to snapshot those totals and send its reads, so each write is
+ * either in what Redis answers (sent before the read on the same connection, which Redis runs in
+ * order) or in the difference between the totals now and the snapshot, never both nor neither.
  */
 final class RedisDeploymentStateStore implements DeploymentStateStore {
 
@@ -83,6 +87,14 @@ final class RedisDeploymentStateStore implements DeploymentStateStore {
     private final AtomicLongArray cooldownUntil;
     private final AtomicReferenceArray<Minute> minutes;
     private final InMemoryDeploymentStateStore latency;
+    /** Running totals of this instance's writes, per slot: in flight, requests, tokens, successes, failures. */
+    private final AtomicLongArray sent;
+    private final ReentrantReadWriteLock order = new ReentrantReadWriteLock();
+    private static final int S_IF = 0;
+    private static final int S_REQ = 1;
+    private static final int S_TOK = 2;
+    private static final int S_OK = 3;
+    private static final int S_FAIL = 4;
 
     RedisDeploymentStateStore(RedisLink link, List<Deployment> deployments) {
         this.link = link;
@@ -99,6 +111,7 @@ final class RedisDeploymentStateStore implements DeploymentStateStore {
             minutes.set(i, new Minute(Long.MIN_VALUE, 0, 0, 0, 0));
         }
         this.latency = new InMemoryDeploymentStateStore(n);
+        this.sent = new AtomicLongArray(n * 5);
     }
 
     private String minuteKey(int slot, long minute) {
@@ -113,7 +126,13 @@ final class RedisDeploymentStateStore implements DeploymentStateStore {
     @Override
     public void addInFlight(int slot, long delta) {
         inFlight.getAndUpdate(slot, v -> Math.max(0, v + delta));
-        link.run(IN_FLIGHT, ScriptOutputType.INTEGER, new String[] {stateKeys[slot]}, Long.toString(delta));
+        order.readLock().lock();
+        try {
+            sent.addAndGet(slot * 5 + S_IF, delta);
+            link.run(IN_FLIGHT, ScriptOutputType.INTEGER, new String[] {stateKeys[slot]}, Long.toString(delta));
+        } finally {
+            order.readLock().unlock();
+        }
     }
 
     private Minute current(int slot, long minute) {
@@ -163,8 +182,18 @@ final class RedisDeploymentStateStore implements DeploymentStateStore {
             }
             return minute > m.minute ? new Minute(minute, requests, tokens, successes, failures) : m;
         });
-        link.run(USAGE, ScriptOutputType.INTEGER, new String[] {minuteKey(slot, minute)},
-                Long.toString(requests), Long.toString(tokens), Long.toString(successes), Long.toString(failures));
+        order.readLock().lock();
+        try {
+            int b = slot * 5;
+            sent.addAndGet(b + S_REQ, requests);
+            sent.addAndGet(b + S_TOK, tokens);
+            sent.addAndGet(b + S_OK, successes);
+            sent.addAndGet(b + S_FAIL, failures);
+            link.run(USAGE, ScriptOutputType.INTEGER, new String[] {minuteKey(slot, minute)},
+                    Long.toString(requests), Long.toString(tokens), Long.toString(successes), Long.toString(failures));
+        } finally {
+            order.readLock().unlock();
+        }
     }
 
     @Override
@@ -202,19 +231,35 @@ final class RedisDeploymentStateStore implements DeploymentStateStore {
         long minute = Math.floorDiv(nowNanos, MINUTE_NANOS);
         long deadline = System.nanoTime() + budgetNanos;
         List<CompletableFuture<List<Object>>> replies = new ArrayList<>(stateKeys.length);
-        for (int i = 0; i < stateKeys.length; i++) {
-            replies.add(link.run(READ, ScriptOutputType.MULTI, new String[] {stateKeys[i], minuteKey(i, minute)}));
+        long[] snapshot = new long[sent.length()];
+        order.writeLock().lock();
+        try {
+            for (int i = 0; i < snapshot.length; i++) {
+                snapshot[i] = sent.get(i);
+            }
+            for (int i = 0; i < stateKeys.length; i++) {
+                replies.add(link.run(READ, ScriptOutputType.MULTI, new String[] {stateKeys[i], minuteKey(i, minute)}));
+            }
+        } finally {
+            order.writeLock().unlock();
         }
         try {
             for (int i = 0; i < stateKeys.length; i++) {
                 List<Object> r = RedisLink.await(replies.get(i), deadline);
-                inFlight.set(i, (Long) r.get(0));
+                int b = i * 5;
+                inFlight.set(i, Math.max(0, (Long) r.get(0) + sent.get(b + S_IF) - snapshot[b + S_IF]));
                 String cd = (String) r.get(1);
                 long remote = cd.isEmpty() ? NO_COOLDOWN : Long.parseLong(cd);
                 // A later deadline known here (set by this instance, script not yet run) is kept.
                 cooldownUntil.getAndUpdate(i, local -> local == NO_COOLDOWN || (remote != NO_COOLDOWN && remote - local > 0)
                         ? remote : local);
-                minutes.set(i, new Minute(minute, (Long) r.get(2), (Long) r.get(3), (Long) r.get(4), (Long) r.get(5)));
+                // Writes since the snapshot are counted in this minute: at a minute's turn, at worst a
+                // few requests of the old minute count in the new one until the next refresh.
+                minutes.set(i, new Minute(minute,
+                        (Long) r.get(2) + sent.get(b + S_REQ) - snapshot[b + S_REQ],
+                        (Long) r.get(3) + sent.get(b + S_TOK) - snapshot[b + S_TOK],
+                        (Long) r.get(4) + sent.get(b + S_OK) - snapshot[b + S_OK],
+                        (Long) r.get(5) + sent.get(b + S_FAIL) - snapshot[b + S_FAIL]));
             }
             return true;
         } catch (TimeoutException | SharedStateUnavailableException | NumberFormatException e) {
