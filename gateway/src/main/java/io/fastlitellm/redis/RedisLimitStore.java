@@ -122,13 +122,17 @@ final class RedisLimitStore implements LimitStore {
     private final String prefix;
     private final LimitStore local;
     private final SharedStateMetrics metrics;
+    /** What REFUSE throws, given the message; null: refuse by denying the request instead. */
+    private final java.util.function.Function<String, ? extends RuntimeException> refusal;
     /** Parallel slots this instance took from {@code local} (while Redis was away), per key. */
     private final Map<String, AtomicLong> localHeld = new ConcurrentHashMap<>();
     /** Releases Redis did not get, per key: sent again by {@link #cleanup}. */
     private final Map<String, AtomicLong> pendingReleases = new ConcurrentHashMap<>();
 
-    RedisLimitStore(RedisLink link, String prefix, LimitStore local, SharedStateMetrics metrics) {
+    RedisLimitStore(RedisLink link, String prefix, LimitStore local, SharedStateMetrics metrics,
+                    java.util.function.Function<String, ? extends RuntimeException> refusal) {
         this.link = link;
+        this.refusal = refusal;
         this.prefix = prefix;
         this.local = local;
         this.metrics = metrics;
@@ -207,9 +211,14 @@ final class RedisLimitStore implements LimitStore {
     private boolean fallback(String key, Limits limits, long tokens, long nowNanos, Permit out, String why) {
         metrics.unavailable(why == null ? "is not connected" : why);
         if (link.settings().failurePolicy() == RedisSettings.FailurePolicy.REFUSE) {
-            throw new SharedStateUnavailableException("Redis at " + link.settings().redactedUri() + " "
+            String message = "Redis at " + link.settings().redactedUri() + " "
                     + (why == null ? "is not connected" : why)
-                    + "; limits cannot be checked across instances (redis_failure_policy: refuse)");
+                    + "; limits cannot be checked across instances (redis_failure_policy: refuse)";
+            if (refusal == null) {
+                out.deny(Permit.CAPACITY, 1_000_000_000L);
+                return false;
+            }
+            throw refusal.apply(message);
         }
         metrics.localChecks.increment();
         boolean ok = local.tryAcquire(key, limits, tokens, nowNanos, out);

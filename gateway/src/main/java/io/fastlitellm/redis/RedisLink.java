@@ -161,7 +161,7 @@ final class RedisLink implements AutoCloseable {
     <T> CompletableFuture<T> run(Script script, ScriptOutputType type, String[] keys, String... args) {
         StatefulRedisConnection<String, String> c = connection;
         if (c == null || closed) {
-            return CompletableFuture.failedFuture(new SharedStateUnavailableException("Redis is not connected"));
+            return CompletableFuture.failedFuture(new SharedStateUnavailableException("is not connected"));
         }
         RedisAsyncCommands<String, String> cmd = c.async();
         CompletableFuture<T> first = cmd.<T>evalsha(script.sha(), type, keys, args).toCompletableFuture();
@@ -182,10 +182,10 @@ final class RedisLink implements AutoCloseable {
         } catch (ExecutionException e) {
             Throwable cause = unwrap(e);
             throw cause instanceof SharedStateUnavailableException s ? s
-                    : new SharedStateUnavailableException("Redis failed: " + cause, cause);
+                    : new SharedStateUnavailableException("failed (" + cause.getMessage() + ")", cause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new SharedStateUnavailableException("interrupted while waiting for Redis", e);
+            throw new SharedStateUnavailableException("was interrupted while waited for", e);
         }
     }
 

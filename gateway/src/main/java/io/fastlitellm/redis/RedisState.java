@@ -67,10 +67,21 @@ public final class RedisState implements AutoCloseable {
      * {@code maxLocalKeys} keys when Redis cannot answer.
      */
     public LimitStore limitStore(String scope, int maxLocalKeys) {
+        return limitStore(scope, maxLocalKeys, SharedStateUnavailableException::new);
+    }
+
+    /**
+     * As {@link #limitStore(String, int)}; under {@link RedisSettings.FailurePolicy#REFUSE} a check
+     * Redis cannot answer throws {@code refusal.apply(message)} (a gateway's own 503 error), or, when
+     * {@code refusal} is null, is denied as {@link io.fastlitellm.ratelimit.Permit#CAPACITY} with a
+     * one-second retry (for checks made where an exception cannot be answered, such as a retry timer).
+     */
+    public LimitStore limitStore(String scope, int maxLocalKeys,
+                                 java.util.function.Function<String, ? extends RuntimeException> refusal) {
         if (scope == null || scope.isEmpty() || scope.indexOf('{') >= 0 || scope.indexOf('}') >= 0 || scope.indexOf(':') >= 0) {
             throw new IllegalArgumentException("scope: '" + scope + "' (expected: a short name without '{', '}' or ':', such as \"k\")");
         }
-        return new RedisLimitStore(link, "fl:" + scope + ":", LimitStore.inMemory(maxLocalKeys), metrics);
+        return new RedisLimitStore(link, "fl:" + scope + ":", LimitStore.inMemory(maxLocalKeys), metrics, refusal);
     }
 
     /**
