@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks: ours beside the JVM peers, in one run, one line per implementation.",
         subcommands = {CommandLine.HelpCommand.class, io.fastlitellm.bench.ratelimit.RateLimitBenchCommand.class,
-                io.fastlitellm.bench.router.RouterBenchCommand.class})
+                io.fastlitellm.bench.router.RouterBenchCommand.class, io.fastlitellm.bench.redis.RedisBenchCommand.class})
 public final class BenchCommand implements Runnable {
 
     @CommandLine.Spec

@@ -37,8 +37,7 @@ public final class RedisState implements AutoCloseable {
 
     /** Named here so that their classes (which register them) are loaded before the first connect. */
     static final List<RedisLink.Script> SCRIPTS = List.of(RedisLimitStore.ACQUIRE, RedisLimitStore.ADJUST,
-            RedisDeploymentStateStore.IN_FLIGHT, RedisDeploymentStateStore.USAGE, RedisDeploymentStateStore.COOLDOWN,
-            RedisDeploymentStateStore.READ);
+            RedisDeploymentStateStore.SYNC, RedisDeploymentStateStore.COOLDOWN);
 
     private final RedisLink link;
     private final SharedStateMetrics metrics;
