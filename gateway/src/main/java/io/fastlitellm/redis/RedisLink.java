@@ -107,8 +107,9 @@ final class RedisLink implements AutoCloseable {
             }
         });
         if (!tryConnect()) {
-            log.accept("fast-litellm: warning: Redis at " + settings.redactedUri()
-                    + " is not reachable; limits are local until it is (retrying every 500 ms)");
+            log.accept("fast-litellm: warning: Redis at " + settings.redactedUri() + " is not reachable (retrying every"
+                    + " 500 ms); until it is, limit checks follow redis_failure_policy: "
+                    + settings.failurePolicy().name().toLowerCase(java.util.Locale.ROOT));
             background.schedule(this::reconnectLoop, 500, TimeUnit.MILLISECONDS);
         }
     }
@@ -131,7 +132,7 @@ final class RedisLink implements AutoCloseable {
             return;
         }
         if (tryConnect()) {
-            log.accept("fast-litellm: Redis at " + settings.redactedUri() + " is reachable; limits are shared again");
+            log.accept("fast-litellm: Redis at " + settings.redactedUri() + " is reachable; limits are shared");
             if (closed) {
                 connection.closeAsync();
             }

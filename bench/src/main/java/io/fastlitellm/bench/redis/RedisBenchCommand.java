@@ -90,8 +90,8 @@ public final class RedisBenchCommand implements Callable<Integer> {
             String memory = config("");
             String shared = config("  redis_url: " + url + "\n");
             // Warm-up: the JIT, Lettuce's first connection, the scripts' first load.
-            run(memory, 2, null);
-            run(shared, 2, null);
+            run(memory, 5, null);
+            run(shared, 5, null);
             List<Double> ratios = new ArrayList<>();
             List<Double> added = new ArrayList<>();
             for (int r = 1; r <= rounds; r++) {
