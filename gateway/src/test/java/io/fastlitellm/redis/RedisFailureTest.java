@@ -94,6 +94,24 @@ class RedisFailureTest {
     }
 
     @Test
+    void underRefuseAStoreWithoutARefusalDeniesInsteadOfThrowing() throws Exception {
+        try (RedisState state = RedisState.connect(new RedisSettings(REDIS.uri(), RedisSettings.DEFAULT_BUDGET,
+                RedisSettings.FailurePolicy.REFUSE), m -> { })) {
+            RateLimiter l = new RateLimiter(state.limitStore("rk", 16), state.limitStore("rd", 16, null), System::nanoTime);
+            REDIS.stop();
+            eventually("disconnect seen", () -> !state.connected());
+            Permit p = l.acquireDeployment("dep", Limits.deployment(100, Limits.UNLIMITED), 0);
+            assertThat(p.allowed()).isFalse();
+            assertThat(p.deniedLimitKind()).isEqualTo(Permit.CAPACITY);
+            assertThat(p.retryAfterMillis()).isEqualTo(1000);
+            assertThat(state.metrics().unavailableCount()).isEqualTo(1);
+            assertThat(state.metrics().localChecks()).isZero();
+        } finally {
+            REDIS.start();
+        }
+    }
+
+    @Test
     void aCheckPastTheBudgetFallsBackAndItsLateGrantOnRedisIsUndone() throws Exception {
         try (RedisState state = RedisState.connect(new RedisSettings(REDIS.uri(), Duration.ofMillis(50),
                 RedisSettings.FailurePolicy.FALLBACK), m -> { })) {
