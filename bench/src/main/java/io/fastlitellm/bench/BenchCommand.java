@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
         description = "Benchmarks: ours beside the JVM peers, in one run, one line per implementation.",
         subcommands = {CommandLine.HelpCommand.class, JmhCommand.class, io.fastlitellm.bench.suite.BenchSuiteCommand.Quick.class,
                 io.fastlitellm.bench.suite.BenchSuiteCommand.Full.class, io.fastlitellm.bench.ratelimit.RateLimitBenchCommand.class,
-                io.fastlitellm.bench.router.RouterBenchCommand.class, io.fastlitellm.bench.tokenizer.TokensBenchCommand.class})
+                io.fastlitellm.bench.router.RouterBenchCommand.class, io.fastlitellm.bench.tokenizer.TokensBenchCommand.class,
+                io.fastlitellm.bench.redis.RedisBenchCommand.class})
 public final class BenchCommand implements Runnable {
 
     @CommandLine.Spec

@@ -23,11 +23,21 @@ public final class RouterFactory {
     }
 
     public static Router build(GatewayConfig config, LongSupplier nanoTime, RandomGenerator random) {
+        return build(config, nanoTime, random, null);
+    }
+
+    /** As above, with the router's state in {@code stateStore}'s store (shared state: Redis); null: in memory. */
+    public static Router build(GatewayConfig config, LongSupplier nanoTime, RandomGenerator random,
+                               java.util.function.Function<List<Deployment>, io.fastlitellm.router.DeploymentStateStore> stateStore) {
         List<Deployment> deployments = new ArrayList<>(config.deployments().size());
         for (DeploymentConfig d : config.deployments()) {
             deployments.add(deployment(d));
         }
-        return Router.builder(deployments, settings(config)).nanoTime(nanoTime).random(random).build();
+        Router.Builder b = Router.builder(deployments, settings(config)).nanoTime(nanoTime).random(random);
+        if (stateStore != null) {
+            b.stateStore(stateStore);
+        }
+        return b.build();
     }
 
     static Deployment deployment(DeploymentConfig d) {

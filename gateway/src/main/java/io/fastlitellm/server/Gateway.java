@@ -6,6 +6,8 @@ import io.fastlitellm.provider.MockProvider;
 import io.fastlitellm.provider.Provider;
 import io.fastlitellm.config.RouterFactory;
 import io.fastlitellm.ratelimit.RateLimiter;
+import io.fastlitellm.redis.RedisSettings;
+import io.fastlitellm.redis.RedisState;
 import io.fastlitellm.router.Router;
 import io.fastlitellm.metrics.GatewayMetrics;
 import io.fastlitellm.stats.Stats;
@@ -42,6 +44,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.StringJoiner;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * The OpenAI-compatible gateway: serves a {@link GatewayConfig} over HTTP until closed.
@@ -64,11 +67,13 @@ public final class Gateway implements AutoCloseable {
     private final Channel serverChannel;
     private final ChannelGroup channels;
     private final InetSocketAddress address;
+    private final RedisState redis;
     private volatile boolean closed;
 
     private Gateway(ServerContext sc, EventLoopGroup group, Channel serverChannel, ChannelGroup channels,
-                    UpstreamClient upstream) {
+                    UpstreamClient upstream, RedisState redis) {
         this.sc = sc;
+        this.redis = redis;
         this.upstream = upstream;
         this.group = group;
         this.serverChannel = serverChannel;
@@ -85,9 +90,33 @@ public final class Gateway implements AutoCloseable {
         Tokens tokens = new Tokens(config, new com.fasterxml.jackson.databind.ObjectMapper());
         Map<String, Provider> providers = Providers.all(upstream,
                 new MockProvider(options.random(), tokens, PooledByteBufAllocator.DEFAULT), config.dropParams());
-        Router router = RouterFactory.build(config, options.nanoTime(), options.random());
+        // ---- shared state: with Redis configured, limits, usage and cooldowns hold across instances
         int maxKeys = Math.max(1024, config.virtualKeys().size() * 2);
-        RateLimiter limiter = RateLimiter.inMemory(maxKeys, Math.max(64, config.deployments().size() * 2), options.nanoTime());
+        int maxDeployments = Math.max(64, config.deployments().size() * 2);
+        RedisState redis = RedisSettings.fromConfig(config.routerSettings(), System.getenv())
+                .map(s -> RedisState.connect(s, options.log())).orElse(null);
+        // Minutes and cooldown deadlines are shared through Redis only on one clock for all instances.
+        LongSupplier routerClock = redis == null ? options.nanoTime() : RedisState.clock();
+        Router router;
+        RateLimiter limiter;
+        try {
+            router = RouterFactory.build(config, routerClock, options.random(),
+                    redis == null ? null : redis::deploymentStateStore);
+            if (redis == null) {
+                limiter = RateLimiter.inMemory(maxKeys, maxDeployments, options.nanoTime());
+            } else {
+                redis.afterRefresh(router::refreshFromStore);
+                limiter = new RateLimiter(
+                        redis.limitStore("k", maxKeys, message -> new ApiError(503, "service_unavailable", message, null)),
+                        redis.limitStore("d", maxDeployments, null), options.nanoTime());
+            }
+        } catch (RuntimeException e) {
+            if (redis != null) {
+                redis.close();
+            }
+            throw e;
+        }
+        // ---- end shared state
         GatewayMetrics metrics = new GatewayMetrics(upstream::stats,
                 () -> (int) router.deployments().stream().filter(router::isInCooldown).count());
         ServerContext sc = new ServerContext(config, options, providers, tokens, router, limiter, stats, metrics);
@@ -127,13 +156,15 @@ public final class Gateway implements AutoCloseable {
             group.scheduleAtFixedRate(() -> upstream.cleanup(options.nanoTime().getAsLong()), 15, 15, TimeUnit.SECONDS);
             // Cooldowns expire and idle limiter keys are evicted on the injected clock's time.
             group.scheduleAtFixedRate(() -> {
-                long now = options.nanoTime().getAsLong();
-                router.cleanup(now);
-                limiter.cleanup(now);
+                router.cleanup(routerClock.getAsLong());
+                limiter.cleanup(options.nanoTime().getAsLong());
             }, 1, 1, TimeUnit.SECONDS);
-            return new Gateway(sc, group, ch, channels, upstream);
+            return new Gateway(sc, group, ch, channels, upstream, redis);
         } catch (RuntimeException | InterruptedException e) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            if (redis != null) {
+                redis.close();
+            }
             throw e;
         }
     }
@@ -211,6 +242,9 @@ public final class Gateway implements AutoCloseable {
         channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         upstream.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        if (redis != null) {
+            redis.close();
+        }
         return drained;
     }
 }

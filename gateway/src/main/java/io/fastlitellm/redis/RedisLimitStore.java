@@ -1,0 +1,293 @@
+package io.fastlitellm.redis;
+
+import io.fastlitellm.ratelimit.LimitStore;
+import io.fastlitellm.ratelimit.Limits;
+import io.fastlitellm.ratelimit.Permit;
+import io.fastlitellm.ratelimit.RateLimit;
+import io.lettuce.core.ScriptOutputType;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A {@link LimitStore} shared by every gateway instance through Redis: the same algorithm as the
+ * in-memory store (GCRA token buckets for requests and tokens, a counter for requests in flight; see
+ * {@link Limits}), with a key's three numbers in one Redis hash and each operation one Lua script.
+ *
+ * <h2>Time</h2>
+ * The scripts read the Redis server's {@code TIME}, in microseconds, and ignore the caller's
+ * {@code nowNanos}: every instance then measures refill on one clock, whatever its own clock says.
+ * Intervals are {@code ceil(period / limit)} in whole microseconds (Lua numbers are doubles: epoch
+ * microseconds are exact, epoch nanoseconds would not be), so refill is never faster than the limit.
+ *
+ * <h2>When Redis cannot answer</h2>
+ * A check waits at most the budget ({@link RedisSettings#budget()}). Past it, or while Redis is
+ * down, {@link RedisSettings.FailurePolicy#FALLBACK} checks this instance's in-memory store instead
+ * and {@link RedisSettings.FailurePolicy#REFUSE} throws {@link SharedStateUnavailableException}. A
+ * check that timed out but then succeeds on Redis is undone there by a compensating script, so a
+ * late grant nobody used never holds a slot. Follow-up operations (reconcile, refund, release) are
+ * sent without waiting; a parallel slot whose release could not be sent is released by the next
+ * {@link #cleanup}, and one taken from the fallback store is released there.
+ *
+ * <p>Concurrency: all shared state is on Redis, changed only by the scripts, which Redis runs one at
+ * a time: that is what makes a check over several limits atomic across instances. The local maps
+ * ({@code localHeld}, {@code pendingReleases}) only count slots per key with atomic merges.
+ */
+final class RedisLimitStore implements LimitStore {
+
+    /** Debt cap in microseconds (31 years), as {@code Gcra.MAX_DEBT_NANOS}: forced charges cannot overflow. */
+    private static final String PRELUDE = """
+            if redis.replicate_commands then redis.replicate_commands() end
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+            local MAX_DEBT = 1000000000000000
+            local h = redis.call('HMGET', KEYS[1], 'r', 't', 'p')
+            local rt = tonumber(h[1]) or 0
+            local tt = tonumber(h[2]) or 0
+            local p = tonumber(h[3]) or 0
+            local function save()
+              redis.call('HSET', KEYS[1], 'r', string.format('%.0f', rt), 't', string.format('%.0f', tt), 'p', p)
+              if p > 0 then
+                -- a slot whose release never comes (an instance died) frees itself within an hour
+                redis.call('PEXPIRE', KEYS[1], 3600000)
+              else
+                -- idle once both buckets are full again: then the key's state equals a new key's
+                redis.call('PEXPIRE', KEYS[1], math.floor((math.max(rt, tt, now) - now) / 1000) + 1000)
+              end
+            end
+            """;
+
+    /**
+     * ACQUIRE. ARGV: requests limit, request interval (us), tokens limit, token interval (us), tokens,
+     * parallel limit; a limit of -1 does not apply. Returns {1, requests left, tokens left} (-1 where
+     * no limit applies) or {0, kind (0 requests, 1 tokens, 2 parallel), wait in us (-1: never)}.
+     */
+    static final RedisLink.Script ACQUIRE = RedisLink.Script.of("acquire", PRELUDE + """
+            local rl, ri = tonumber(ARGV[1]), tonumber(ARGV[2])
+            local tl, ti, n = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+            local pl = tonumber(ARGV[6])
+            local rleft, tleft = -1, -1
+            if rl >= 0 then
+              if rl < 1 then return {0, 0, -1} end
+              local nr = math.max(rt, now) + ri
+              local cap = rl * ri
+              if nr - now > cap then return {0, 0, nr - now - cap} end
+              rt = nr
+              rleft = math.floor((cap - (nr - now)) / ri)
+            end
+            if tl >= 0 then
+              local cap = tl * ti
+              if n > 0 then
+                if n > tl then return {0, 1, -1} end
+                local nt = math.max(tt, now) + n * ti
+                if nt - now > cap then return {0, 1, nt - now - cap} end
+                tt = nt
+              end
+              local debt = math.max(tt, now) - now
+              if debt >= cap then tleft = 0 else tleft = math.floor((cap - debt) / math.max(ti, 1)) end
+            end
+            if pl >= 0 then
+              if p >= pl then return {0, 2, 0} end
+              p = p + 1
+            end
+            save()
+            return {1, rleft, tleft}
+            """);
+
+    /**
+     * ADJUST. ARGV: request cost (us), token cost (us), in-flight delta. A positive cost charges (may
+     * go into debt, capped), a negative one refunds (never beyond a full bucket); in flight never goes
+     * below zero. A key Redis does not hold has nothing to refund or release.
+     */
+    static final RedisLink.Script ADJUST = RedisLink.Script.of("adjust", PRELUDE + """
+            local rc, tc, pd = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+            if not h[1] and not h[2] and not h[3] and rc <= 0 and tc <= 0 then return 0 end
+            local function adj(tat, c)
+              if c == 0 then return tat end
+              local base = math.max(tat, now)
+              if c > 0 then return math.min(base + c, now + MAX_DEBT) end
+              return math.max(base + c, now)
+            end
+            rt = adj(rt, rc)
+            tt = adj(tt, tc)
+            p = math.max(0, p + pd)
+            save()
+            return 1
+            """);
+
+    private final RedisLink link;
+    private final String prefix;
+    private final LimitStore local;
+    private final SharedStateMetrics metrics;
+    /** What REFUSE throws, given the message; null: refuse by denying the request instead. */
+    private final java.util.function.Function<String, ? extends RuntimeException> refusal;
+    /** Parallel slots this instance took from {@code local} (while Redis was away), per key. */
+    private final Map<String, AtomicLong> localHeld = new ConcurrentHashMap<>();
+    /** Releases Redis did not get, per key: sent again by {@link #cleanup}. */
+    private final Map<String, AtomicLong> pendingReleases = new ConcurrentHashMap<>();
+
+    RedisLimitStore(RedisLink link, String prefix, LimitStore local, SharedStateMetrics metrics,
+                    java.util.function.Function<String, ? extends RuntimeException> refusal) {
+        this.link = link;
+        this.refusal = refusal;
+        this.prefix = prefix;
+        this.local = local;
+        this.metrics = metrics;
+    }
+
+    /**
+     * {@code {fl:k:<key>}}: the whole name is the hash tag, so everything kept for a key (today one
+     * hash) lands in one Redis Cluster slot.
+     */
+    String redisKey(String key) {
+        return "{" + prefix + key + "}";
+    }
+
+    private static long intervalMicros(Limits limits, long limit) {
+        if (limit <= 0) {
+            return 0;
+        }
+        long periodMicros = Math.ceilDiv(limits.period().toNanos(), 1000L);
+        return Math.max(1, Math.ceilDiv(periodMicros, limit));
+    }
+
+    /** Cost in microseconds of {@code units}, saturated as the script saturates debt. */
+    private static long cost(long units, long intervalMicros) {
+        if (units == 0 || intervalMicros == 0) {
+            return 0;
+        }
+        long cap = 1_000_000_000_000_000L;
+        long abs = Math.abs(units);
+        long c = abs > cap / intervalMicros ? cap : abs * intervalMicros;
+        return units < 0 ? -c : c;
+    }
+
+    @Override
+    public boolean tryAcquire(String key, Limits limits, long tokens, long nowNanos, Permit out) {
+        if (tokens < 0) {
+            throw new IllegalArgumentException("tokens: " + tokens + " (expected: >= 0)");
+        }
+        if (!link.up()) {
+            return fallback(key, limits, tokens, nowNanos, out, null);
+        }
+        long deadline = System.nanoTime() + link.settings().budget().toNanos();
+        CompletableFuture<List<Object>> f = link.run(ACQUIRE, ScriptOutputType.MULTI, new String[] {redisKey(key)},
+                Long.toString(limits.requests()), Long.toString(intervalMicros(limits, limits.requests())),
+                Long.toString(limits.tokens()), Long.toString(intervalMicros(limits, limits.tokens())),
+                Long.toString(tokens), Long.toString(limits.maxParallel()));
+        List<Object> r;
+        try {
+            r = RedisLink.await(f, deadline);
+        } catch (TimeoutException e) {
+            // Too late for this request; if Redis grants it after all, give everything back there.
+            f.thenAccept(late -> {
+                if (((Long) late.get(0)) == 1) {
+                    undo(key, limits, tokens);
+                }
+            });
+            return fallback(key, limits, tokens, nowNanos, out, "did not answer within " + link.settings().budget().toMillis() + " ms");
+        } catch (SharedStateUnavailableException e) {
+            return fallback(key, limits, tokens, nowNanos, out, e.getMessage());
+        }
+        metrics.redisChecks.increment();
+        if ((Long) r.get(0) == 1) {
+            out.grant((Long) r.get(1), (Long) r.get(2));
+            return true;
+        }
+        long waitMicros = (Long) r.get(2);
+        out.deny(((Long) r.get(1)).intValue(), waitMicros < 0 ? RateLimit.NEVER : waitMicros * 1000);
+        return false;
+    }
+
+    private void undo(String key, Limits limits, long tokens) {
+        send(key, limits.requests() > 0 ? -intervalMicros(limits, limits.requests()) : 0,
+                limits.tokens() > 0 ? cost(-tokens, intervalMicros(limits, limits.tokens())) : 0,
+                limits.maxParallel() >= 0 ? -1 : 0);
+    }
+
+    private boolean fallback(String key, Limits limits, long tokens, long nowNanos, Permit out, String why) {
+        metrics.unavailable(why == null ? "is not connected" : why);
+        if (link.settings().failurePolicy() == RedisSettings.FailurePolicy.REFUSE) {
+            String message = "Redis at " + link.settings().redactedUri() + " "
+                    + (why == null ? "is not connected" : why)
+                    + "; limits cannot be checked across instances (redis_failure_policy: refuse)";
+            if (refusal == null) {
+                out.deny(Permit.CAPACITY, 1_000_000_000L);
+                return false;
+            }
+            throw refusal.apply(message);
+        }
+        metrics.localChecks.increment();
+        boolean ok = local.tryAcquire(key, limits, tokens, nowNanos, out);
+        if (ok && limits.maxParallel() != Limits.UNLIMITED) {
+            localHeld.computeIfAbsent(key, k -> new AtomicLong()).incrementAndGet();
+        }
+        return ok;
+    }
+
+    /** Sends an ADJUST without waiting; when Redis cannot take it, {@code onFailure} runs. */
+    private CompletableFuture<Object> send(String key, long requestCost, long tokenCost, long inFlightDelta) {
+        return link.run(ADJUST, ScriptOutputType.INTEGER, new String[] {redisKey(key)},
+                Long.toString(requestCost), Long.toString(tokenCost), Long.toString(inFlightDelta));
+    }
+
+    @Override
+    public void adjustTokens(String key, Limits limits, long tokens, long nowNanos) {
+        if (tokens == 0 || limits.tokens() <= 0) {
+            return;
+        }
+        // Applied locally too: the permit may have come from the fallback store. Locally it only
+        // makes the fallback limits stricter or looser by this request's own correction.
+        local.adjustTokens(key, limits, tokens, nowNanos);
+        send(key, 0, cost(tokens, intervalMicros(limits, limits.tokens())), 0);
+    }
+
+    @Override
+    public void refundRequest(String key, Limits limits, long nowNanos) {
+        if (limits.requests() <= 0) {
+            return;
+        }
+        local.refundRequest(key, limits, nowNanos);
+        send(key, -intervalMicros(limits, limits.requests()), 0, 0);
+    }
+
+    @Override
+    public void releaseParallel(String key, Limits limits) {
+        AtomicLong held = localHeld.get(key);
+        if (held != null && held.getAndUpdate(v -> v > 0 ? v - 1 : v) > 0) {
+            local.releaseParallel(key, limits);
+            return;
+        }
+        release(key, 1);
+    }
+
+    private void release(String key, long n) {
+        send(key, 0, 0, -n).exceptionally(e -> {
+            pendingReleases.computeIfAbsent(key, k -> new AtomicLong()).addAndGet(n);
+            return null;
+        });
+    }
+
+    /** Sends the releases Redis missed and runs the fallback store's maintenance. */
+    @Override
+    public long cleanup(long nowNanos) {
+        if (link.up()) {
+            for (Map.Entry<String, AtomicLong> e : pendingReleases.entrySet()) {
+                long n = e.getValue().getAndSet(0);
+                if (n > 0) {
+                    release(e.getKey(), n);
+                }
+            }
+        }
+        return Math.min(local.cleanup(nowNanos), 1_000_000_000L);
+    }
+
+    /** Keys the local fallback store holds (Redis holds the shared ones and expires them itself). */
+    @Override
+    public int size() {
+        return local.size();
+    }
+}

@@ -1,0 +1,108 @@
+package io.fastlitellm.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fastlitellm.ratelimit.LimitStore;
+import io.fastlitellm.ratelimit.Limits;
+import io.fastlitellm.ratelimit.RateLimiter;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The shared limit-store suite against Redis (a real {@code redis-server}), plus what only a shared
+ * store must do: hold one limit for several instances whose own clocks disagree.
+ *
+ * <p>The limiter's clock here is a constant: the Redis store must not use it (refill is measured on
+ * the Redis server's clock), and {@code bucketsRefillAtTheLimitsRateAndNoFaster} proves it does not.
+ */
+class RedisLimitStoreContractTest extends LimitStoreContract {
+    @RegisterExtension
+    static final RedisServerExtension REDIS = new RedisServerExtension();
+
+    private static final AtomicInteger SCOPES = new AtomicInteger();
+    private static RedisState redis;
+
+    @BeforeAll
+    static void connect() {
+        redis = RedisState.connect(new RedisSettings(REDIS.uri(), Duration.ofSeconds(2),
+                RedisSettings.FailurePolicy.REFUSE), m -> { });
+    }
+
+    @AfterAll
+    static void disconnect() {
+        redis.close();
+    }
+
+    @Override
+    protected LimitStore newStore() {
+        return redis.limitStore("t" + SCOPES.incrementAndGet(), 1024);
+    }
+
+    @Override
+    protected LongSupplier clock() {
+        return () -> 42L;
+    }
+
+    @Override
+    protected void advance(Duration d) throws InterruptedException {
+        Thread.sleep(d.toMillis());
+    }
+
+    @Test
+    void threeInstancesWithClocksHoursApartShareOneLimitExactly() {
+        String scope = "shared" + SCOPES.incrementAndGet();
+        RedisState[] instances = new RedisState[3];
+        RateLimiter[] limiters = new RateLimiter[3];
+        try {
+            for (int i = 0; i < 3; i++) {
+                instances[i] = RedisState.connect(new RedisSettings(REDIS.uri(), Duration.ofSeconds(2),
+                        RedisSettings.FailurePolicy.REFUSE), m -> { });
+                long skew = i * 3_600_000_000_000L;
+                limiters[i] = new RateLimiter(instances[i].limitStore(scope, 16), instances[i].limitStore(scope + "d", 16),
+                        () -> System.nanoTime() + skew);
+            }
+            Limits rpm30 = Limits.key(30, Limits.UNLIMITED, Limits.UNLIMITED);
+            int ok = 0;
+            for (int i = 0; i < 90; i++) {
+                if (limiters[i % 3].acquire("k", rpm30, 0).allowed()) {
+                    ok++;
+                }
+            }
+            assertThat(ok).isEqualTo(30);
+            assertThat(instances[0].metrics().redisChecks()).isEqualTo(30);
+            assertThat(instances[0].metrics().localChecks()).isZero();
+        } finally {
+            for (RedisState s : instances) {
+                if (s != null) {
+                    s.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void aRestartedRedisWithoutTheScriptsIsServedByEvalAfterNoscript() {
+        RateLimiter l = new RateLimiter(newStore(), newStore(), clock());
+        Limits rpm2 = Limits.key(2, Limits.UNLIMITED, Limits.UNLIMITED);
+        assertThat(l.acquire("k", rpm2, 0).allowed()).isTrue();
+        assertThat(REDIS.command("SCRIPT FLUSH")).isEqualTo("+OK");
+        assertThat(l.acquire("k", rpm2, 0).allowed()).isTrue();
+        assertThat(l.acquire("k", rpm2, 0).allowed()).isFalse();
+    }
+
+    @Test
+    void aKeysStateIsOneHashUnderAHashTagAndExpiresWhenIdle() {
+        LimitStore store = redis.limitStore("tagged", 16);
+        RateLimiter l = new RateLimiter(store, store, clock());
+        assertThat(l.acquire("user-1", Limits.key(60, Limits.UNLIMITED, Limits.UNLIMITED), 0).allowed()).isTrue();
+        assertThat(REDIS.command("TYPE {fl:tagged:user-1}")).isEqualTo("+hash");
+        // one request of a 60 rpm bucket is repaid after a second: the key lives about that long
+        long ttl = Long.parseLong(REDIS.command("PTTL {fl:tagged:user-1}").substring(1));
+        assertThat(ttl).isBetween(1L, 2_000L);
+    }
+}
