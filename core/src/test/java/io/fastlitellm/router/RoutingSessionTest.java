@@ -98,6 +98,23 @@ class RoutingSessionTest {
     }
 
     @Test
+    void badRequestErrorRetriesCoversContentPolicyAndContextWindowUnlessTheirOwnFieldIsSet() {
+        // Regression: LiteLLM's ContentPolicyViolationError is a BadRequestError, so
+        // BadRequestErrorRetries applies to it when ContentPolicyViolationErrorRetries is unset.
+        RetryPolicy onlyBad = RetryPolicy.fromConfig(Map.of("BadRequestErrorRetries", 4));
+        assertThat(onlyBad.retriesFor(ErrorClass.CONTENT_POLICY, 1)).isEqualTo(4);
+        assertThat(onlyBad.retriesFor(ErrorClass.CONTEXT_WINDOW_EXCEEDED, 1)).isEqualTo(4);
+        assertThat(onlyBad.retriesFor(ErrorClass.BAD_REQUEST, 1)).isEqualTo(4);
+        assertThat(onlyBad.retriesFor(ErrorClass.SERVER_ERROR, 1)).isEqualTo(1);
+        Map<String, Integer> both = new java.util.LinkedHashMap<>();
+        both.put("ContentPolicyViolationErrorRetries", 0);
+        both.put("BadRequestErrorRetries", 4);
+        RetryPolicy specific = RetryPolicy.fromConfig(both);
+        assertThat(specific.retriesFor(ErrorClass.CONTENT_POLICY, 1)).isZero();
+        assertThat(specific.retriesFor(ErrorClass.CONTEXT_WINDOW_EXCEEDED, 1)).isEqualTo(4);
+    }
+
+    @Test
     void fallsBackAfterRetriesAndSaysSoInTheHeaders() {
         Router r = router(List.of(dep("a", "gpt-4o"), dep("m", "gpt-4o-mini")),
                 RouterSettings.builder().numRetries(1).fallbacks("gpt-4o", List.of("gpt-4o-mini")));
