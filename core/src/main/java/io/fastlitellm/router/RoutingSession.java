@@ -223,6 +223,16 @@ public final class RoutingSession {
     }
 
     /** {@code x-litellm-attempted-fallbacks}: fallback groups entered. */
+    /**
+     * LiteLLM's {@code _should_raise_content_policy_error}: whether an answer that ended with
+     * {@code finish_reason: "content_filter"} is to be reported as a content-policy failure (and so
+     * fall back) rather than returned: only when the group now being called has a
+     * {@code content_policy_fallbacks} entry, its own or {@code "*"}.
+     */
+    public boolean contentFilterFallsBack() {
+        return group != null && router.hasSpecificFallback(group, ErrorClass.CONTENT_POLICY);
+    }
+
     public int attemptedFallbacks() {
         return fallbacks;
     }

@@ -495,6 +495,12 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 body.release();
                 return;
             }
+            if (session != null && session.contentFilterFallsBack() && endedByContentFilter(body)) {
+                body.release();
+                onError(new ProviderError(400, "content_policy_violation", "deployment '" + routed.id()
+                        + "' answered with finish_reason \"content_filter\"", 0));
+                return;
+            }
             long now = sc.options.nanoTime().getAsLong();
             providerNanos = now - providerStart;
             session.onSuccess(providerNanos, 0, usage.promptTokens(), usage.completionTokens());
@@ -506,6 +512,16 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 p.reconcile(usage.totalTokens());
             }
             sendJson(HttpResponseStatus.OK, body);
+        }
+
+        /** Whether a chat answer's first choice ended with {@code finish_reason: "content_filter"}. */
+        private boolean endedByContentFilter(ByteBuf body) {
+            try {
+                JsonNode root = sc.json.readTree((java.io.InputStream) new io.netty.buffer.ByteBufInputStream(body.duplicate()));
+                return "content_filter".equals(root.path("choices").path(0).path("finish_reason").asText(null));
+            } catch (java.io.IOException e) {
+                return false; // not JSON: the client gets it as it is
+            }
         }
 
         @Override
