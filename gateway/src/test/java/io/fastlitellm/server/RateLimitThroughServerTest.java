@@ -31,6 +31,8 @@ class RateLimitThroughServerTest {
               - model_name: capped
                 litellm_params: {model: mock/capped, rpm: 5}
                 model_info: {id: dep-capped}
+              - model_name: broken
+                litellm_params: {model: mock/broken, mock_status: 500}
             router_settings:
               num_retries: 0
             general_settings:
@@ -40,6 +42,7 @@ class RateLimitThroughServerTest {
               - {key: sk-tpm-100, key_alias: hundred-tokens, tpm_limit: 100}
               - {key: sk-parallel-2, max_parallel_requests: 2, models: [slow]}
               - {key: sk-only-gpt, models: [gpt-4o]}
+              - {key: sk-headers, rpm_limit: 50, tpm_limit: 100000}
             """).clock(CLOCK::get);
 
     private static HttpResponse<String> chat(String key, String model) throws Exception {
@@ -115,6 +118,19 @@ class RateLimitThroughServerTest {
         assertThat(limited).isEqualTo(3);
         // Slots come back when requests end.
         assertThat(chat("sk-parallel-2", "slow").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void failedAnswersCarryTheRateLimitHeadersToo() throws Exception {
+        HttpResponse<String> ok = chat("sk-headers", "other");
+        assertThat(ok.statusCode()).isEqualTo(200);
+        assertThat(ok.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("49");
+        HttpResponse<String> failed = chat("sk-headers", "broken");
+        assertThat(failed.statusCode()).isEqualTo(500);
+        assertThat(failed.headers().firstValue("x-ratelimit-limit-requests")).hasValue("50");
+        assertThat(failed.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("48");
+        assertThat(failed.headers().firstValue("x-ratelimit-limit-tokens")).hasValue("100000");
+        assertThat(failed.headers().firstValue("x-ratelimit-remaining-tokens")).isPresent();
     }
 
     @Test
