@@ -43,6 +43,7 @@ class RateLimitThroughServerTest {
               - {key: sk-parallel-2, max_parallel_requests: 2, models: [slow]}
               - {key: sk-only-gpt, models: [gpt-4o]}
               - {key: sk-headers, rpm_limit: 50, tpm_limit: 100000}
+              - {key: sk-reserve, key_alias: reserve, tpm_limit: 1000}
             """).clock(CLOCK::get);
 
     private static HttpResponse<String> chat(String key, String model) throws Exception {
@@ -131,6 +132,31 @@ class RateLimitThroughServerTest {
         assertThat(failed.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("48");
         assertThat(failed.headers().firstValue("x-ratelimit-limit-tokens")).hasValue("100000");
         assertThat(failed.headers().firstValue("x-ratelimit-remaining-tokens")).isPresent();
+    }
+
+    @Test
+    void theReservationIsThePromptPlusMaxTokensAndIsReconciledToTheUsage() throws Exception {
+        String tooMuch = "{\"model\":\"gpt-4o\",\"max_tokens\":5000,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        HttpResponse<String> alone = gw.post("/v1/chat/completions", tooMuch, "authorization", "Bearer sk-reserve");
+        assertThat(alone.statusCode()).isEqualTo(429);
+        assertThat(alone.body()).contains("reserve").contains("alone needs more");
+        assertThat(alone.headers().firstValue("retry-after")).as("waiting cannot help").isEmpty();
+        // max_completion_tokens counts as max_tokens; the 900 reserved come back once the answer
+        // reports its usage (mock_usage: 30 tokens).
+        String fits = "{\"model\":\"gpt-4o\",\"max_completion_tokens\":900,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        HttpResponse<String> ok = gw.post("/v1/chat/completions", fits, "authorization", "Bearer sk-reserve");
+        assertThat(ok.statusCode()).isEqualTo(200);
+        // The headers tell the state the request was admitted in, as LiteLLM's pre-call figures:
+        // 1000 minus this request's reservation (its prompt P + 900).
+        long first = Long.parseLong(ok.headers().firstValue("x-ratelimit-remaining-tokens").orElseThrow());
+        assertThat(first).isBetween(1000L - 900 - 20, 1000L - 900 - 1);
+        HttpResponse<String> again = gw.post("/v1/chat/completions", fits, "authorization", "Bearer sk-reserve");
+        assertThat(again.statusCode()).as("fits only because the first was reconciled to 30").isEqualTo(200);
+        assertThat(again.headers().firstValue("x-ratelimit-remaining-tokens")).hasValue(Long.toString(first - 30));
+        String over = "{\"model\":\"gpt-4o\",\"max_tokens\":990,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        HttpResponse<String> refused = gw.post("/v1/chat/completions", over, "authorization", "Bearer sk-reserve");
+        assertThat(refused.statusCode()).isEqualTo(429);
+        assertThat(refused.headers().firstValue("retry-after")).isPresent();
     }
 
     @Test
