@@ -278,4 +278,35 @@ class RoutingSessionTest {
         assertThat(left.next()).isInstanceOf(Decision.Fail.class);
         assertThat(((Decision.Fail) left.next()).error().status()).isEqualTo(499);
     }
+
+    @Test
+    void aStreamStaysInFlightUntilItEndsAndThenReportsItsRealTokensAndTimes() {
+        // Regression: a stream was reported a success at its first chunk, with 0 completion
+        // tokens: least-busy saw it idle while it streamed, usage-based routing never counted its
+        // completion, and latency samples were not per output token. LiteLLM logs it at the end.
+        Router r = router(List.of(dep("a", "g"), dep("b", "g")), RouterSettings.builder().routingStrategy(RoutingStrategy.LEAST_BUSY));
+        RoutingSession s = r.begin("g", RouteRequest.EMPTY);
+        Deployment served = ((Decision.Call) s.next()).deployment();
+        s.onStreamStart();
+        assertThat(s.servedDeployment()).isEqualTo(served);
+        assertThatThrownBy(s::next).hasMessageContaining("already succeeded");
+        int slot = served.id().equals("a") ? 0 : 1;
+        assertThat(r.store().inFlight(slot)).isEqualTo(1);
+        for (int i = 0; i < 5; i++) assertThat(r.route("g", RouteRequest.EMPTY)).isNotEqualTo(served);
+        s.onStreamEnd(2_000_000_000L, 400_000_000L, 10, 200);
+        assertThat(r.store().inFlight(slot)).isZero();
+        long minute = Router.minuteOf(clock.getAsLong());
+        assertThat(r.store().tokensInMinute(slot, minute)).isEqualTo(210);
+        assertThat(r.store().averageLatency(slot, false)).isEqualTo(10_000_000L); // 2 s / 200 tokens
+        assertThat(r.store().averageLatency(slot, true)).isEqualTo(2_000_000L); // 0.4 s / 200 tokens
+        assertThatThrownBy(() -> s.onStreamEnd(1, 1, 1, 1)).hasMessageContaining("no stream in progress");
+
+        // A stream the client leaves gives back its in-flight count only.
+        RoutingSession left = r.begin("g", RouteRequest.EMPTY);
+        Deployment d = ((Decision.Call) left.next()).deployment();
+        left.onStreamStart();
+        left.abandon();
+        assertThat(r.store().inFlight(d.id().equals("a") ? 0 : 1)).isZero();
+        assertThat(left.servedDeployment()).isEqualTo(d);
+    }
 }

@@ -534,7 +534,8 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 streamStarted = true;
                 providerNanos = sc.options.nanoTime().getAsLong() - providerStart;
                 // Once bytes reach the client the answer is committed: no retry after this point.
-                session.onSuccess(providerNanos, providerNanos, promptTokens, 0);
+                // Latency, time to first token and tokens go to the router when the stream ends.
+                session.onStreamStart();
                 sc.metrics.attempt(routed.id(), true);
                 joinedPermit();
                 status = 200;
@@ -565,7 +566,9 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             if (permit != null) {
                 permit.reconcile(usage.totalTokens());
             }
-            sc.stats.record(Component.UPSTREAM, sc.options.nanoTime().getAsLong() - providerStart, usage.promptTokens(),
+            long streamNanos = sc.options.nanoTime().getAsLong() - providerStart;
+            session.onStreamEnd(streamNanos, providerNanos, usage.promptTokens(), usage.completionTokens());
+            sc.stats.record(Component.UPSTREAM, streamNanos, usage.promptTokens(),
                     usage.completionTokens(), false);
             sc.metrics.tokens(group, usage.promptTokens(), usage.completionTokens());
             ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(DONE)), ctx.voidPromise());
@@ -581,6 +584,9 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             sc.stats.record(Component.UPSTREAM, providerNanos, promptTokens, 0, true);
             if (streamStarted) {
                 // Headers are out: tell the client in-band, as OpenAI does, then end the stream.
+                // The router only gets its in-flight count back: a cut stream is no sample of
+                // the deployment's speed, and too late for a retry.
+                session.abandon();
                 if (permit != null) {
                     permit.fail();
                 }
