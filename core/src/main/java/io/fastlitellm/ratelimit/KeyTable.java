@@ -98,6 +98,11 @@ final class KeyTable implements LimitStore {
         return capacity;
     }
 
+    /** The lock of inserts and evictions, for tests that show known keys are checked without it. */
+    ReentrantLock writeLock() {
+        return writeLock;
+    }
+
     @Override
     public int size() {
         return size;

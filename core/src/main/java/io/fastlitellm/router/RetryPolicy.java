@@ -7,8 +7,10 @@ import java.util.Map;
  * LiteLLM's {@code retry_policy}: retries per error class, overriding {@code num_retries}. Field
  * names as in config.yaml: {@code BadRequestErrorRetries}, {@code AuthenticationErrorRetries},
  * {@code TimeoutErrorRetries}, {@code RateLimitErrorRetries},
- * {@code ContentPolicyViolationErrorRetries}, {@code InternalServerErrorRetries}. As in LiteLLM, a
- * context-window error counts as a bad request and a 404 as a bad request (and is never retried).
+ * {@code ContentPolicyViolationErrorRetries}, {@code InternalServerErrorRetries}. As in LiteLLM, where
+ * {@code ContextWindowExceededError} and {@code ContentPolicyViolationError} subclass
+ * {@code BadRequestError}, {@code BadRequestErrorRetries} also applies to context-window and
+ * content-policy errors unless their own field is set (a 404 is never retried either way).
  */
 public final class RetryPolicy {
     private final Map<ErrorClass, Integer> retries;
@@ -25,6 +27,7 @@ public final class RetryPolicy {
      */
     public static RetryPolicy fromConfig(Map<String, ? extends Number> config) {
         EnumMap<ErrorClass, Integer> m = new EnumMap<>(ErrorClass.class);
+        Integer badRequest = null;
         if (config != null) {
             for (Map.Entry<String, ? extends Number> e : config.entrySet()) {
                 Number n = e.getValue();
@@ -33,11 +36,7 @@ public final class RetryPolicy {
                 }
                 int v = n.intValue();
                 switch (e.getKey()) {
-                    case "BadRequestErrorRetries" -> {
-                        m.put(ErrorClass.BAD_REQUEST, v);
-                        m.put(ErrorClass.CONTEXT_WINDOW_EXCEEDED, v);
-                        m.put(ErrorClass.NOT_FOUND, v);
-                    }
+                    case "BadRequestErrorRetries" -> badRequest = v;
                     case "AuthenticationErrorRetries" -> m.put(ErrorClass.AUTHENTICATION, v);
                     case "TimeoutErrorRetries" -> m.put(ErrorClass.TIMEOUT, v);
                     case "RateLimitErrorRetries" -> m.put(ErrorClass.RATE_LIMIT, v);
@@ -48,6 +47,13 @@ public final class RetryPolicy {
                             + "TimeoutErrorRetries, RateLimitErrorRetries, ContentPolicyViolationErrorRetries, "
                             + "InternalServerErrorRetries)");
                 }
+            }
+        }
+        if (badRequest != null) {
+            // the subclasses' own fields win, whatever order the map gives the keys in
+            for (ErrorClass c : new ErrorClass[] {ErrorClass.BAD_REQUEST, ErrorClass.CONTEXT_WINDOW_EXCEEDED,
+                    ErrorClass.CONTENT_POLICY, ErrorClass.NOT_FOUND}) {
+                m.putIfAbsent(c, badRequest);
             }
         }
         return new RetryPolicy(m);

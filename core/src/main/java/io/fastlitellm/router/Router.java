@@ -598,25 +598,40 @@ public final class Router {
     }
 
     /**
-     * LiteLLM's {@code _is_cooldown_required} and {@code _should_cooldown_deployment}: only 429, 401,
-     * 404, 408 and 5xx count; in a group of several deployments a 429 cools at once, so does a failure
-     * rate above 50 % this minute (after the first request) or a non-retryable error (401, 404); with
-     * {@code allowed_fails} set, also more failures this minute than allowed.
+     * LiteLLM's {@code _is_cooldown_required} and {@code _should_cooldown_deployment}
+     * ({@code router_utils/cooldown_handlers.py}): only 429, 401, 404, 408 and 5xx count. With
+     * {@code allowed_fails} set, that count alone decides: more failures this minute than allowed.
+     * Otherwise, in order: a 429 in a group of several deployments; every request of the minute
+     * failed and there were at least {@value #SINGLE_DEPLOYMENT_TRAFFIC_FAILURE_THRESHOLD} of them
+     * (even the only deployment of a group); more than half failed with at least
+     * {@value #FAILURE_THRESHOLD_MINIMUM_REQUESTS} requests this minute (LiteLLM's fix of a first
+     * failure being a 100 % failure rate); a non-retryable error (401, 404), at once.
+     *
+     * <p>Deliberately unlike LiteLLM: the only deployment of a group is not cooled by a non-retryable
+     * error nor by {@code allowed_fails}, so its client keeps getting the upstream's own error (401,
+     * 404, 5xx) instead of a 429 "no deployments available" that hides the cause; and an
+     * {@code allowed_fails} equal to LiteLLM's global default (3) counts as set.
      */
     private boolean shouldCooldown(int d, int status, long minute) {
         if (settings.disableCooldowns()) return false;
         boolean counts = status == 429 || status == 401 || status == 404 || status == 408 || status >= 500 || status < 400;
         if (!counts) return false;
-        if (groupOf[d].members.length <= 1) return false;
-        if (status == 429) return true;
-        long fails = store.failuresInMinute(d, minute);
-        if (settings.allowedFails() >= 0 && fails > settings.allowedFails()) return true;
+        boolean single = groupOf[d].members.length <= 1;
+        long fails = store.failuresInMinute(d, minute); // this failure included
+        if (settings.allowedFails() >= 0) return !single && fails > settings.allowedFails();
+        if (status == 429 && !single) return true;
         long total = fails + store.successesInMinute(d, minute);
-        if (total <= 1) return false;
-        if ((double) fails / total > 0.5) return true;
+        if (fails == total && total >= SINGLE_DEPLOYMENT_TRAFFIC_FAILURE_THRESHOLD) return true;
+        if (single) return false;
+        if (total >= FAILURE_THRESHOLD_MINIMUM_REQUESTS && (double) fails / total > 0.5) return true;
         boolean retryable = status == 408 || status == 409 || status == 429 || status >= 500;
         return !retryable;
     }
+
+    /** LiteLLM's {@code DEFAULT_FAILURE_THRESHOLD_MINIMUM_REQUESTS}. */
+    static final int FAILURE_THRESHOLD_MINIMUM_REQUESTS = 5;
+    /** LiteLLM's {@code SINGLE_DEPLOYMENT_TRAFFIC_FAILURE_THRESHOLD}. */
+    static final int SINGLE_DEPLOYMENT_TRAFFIC_FAILURE_THRESHOLD = 1000;
 
     // what a report changed, so that only the indexes whose keys depend on it take their lock
     private static final int IN_FLIGHT = 1, REQUESTS = 2, TOKENS = 4, LATENCY = 8, COOLDOWN = 16;

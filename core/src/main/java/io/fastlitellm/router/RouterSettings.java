@@ -62,7 +62,7 @@ public final class RouterSettings {
 
     public RoutingStrategy routingStrategy() { return routingStrategy; }
     public int numRetries() { return numRetries; }
-    /** {@code allowed_fails}, or -1 when not configured (then only the failure-rate rules cool down). */
+    /** {@code allowed_fails}, or -1 when not configured (then LiteLLM's default rules cool down, see {@code Router}). */
     public int allowedFails() { return allowedFails; }
     public Duration cooldownTime() { return cooldownTime; }
     public RetryPolicy retryPolicy() { return retryPolicy; }

@@ -27,7 +27,7 @@ import java.util.List;
  * Not thread-safe: one session belongs to one request, driven by one thread at a time.
  */
 public final class RoutingSession {
-    private enum Phase { READY, WAITING, CALLING, SUCCEEDED, FAILED }
+    private enum Phase { READY, WAITING, CALLING, STREAMING, SUCCEEDED, FAILED }
 
     private final Router router;
     private final RouteRequest request;
@@ -80,7 +80,7 @@ public final class RoutingSession {
         switch (phase) {
             case CALLING -> throw new IllegalStateException("next(): the call to deployment '" + router.deployment(current).id()
                     + "' has not been reported (expected: onSuccess or onFailure first)");
-            case SUCCEEDED -> throw new IllegalStateException("next(): the session already succeeded on deployment '" + served.id() + "'");
+            case SUCCEEDED, STREAMING -> throw new IllegalStateException("next(): the session already succeeded on deployment '" + served.id() + "'");
             case FAILED -> {
                 return new Decision.Fail(failure);
             }
@@ -109,6 +109,27 @@ public final class RoutingSession {
             return new Decision.Call(router.deployment(d), group, attempts, retries, fallbacks > 0);
         }
         return next();
+    }
+
+    /**
+     * The first bytes of a streamed answer went to the client: the session is committed to this
+     * deployment (no retry or fallback any more), which stays in flight until
+     * {@link #onStreamEnd}. As LiteLLM logs a stream's success when it ends, its latency, time to
+     * first token and tokens are reported then, with the stream's real completion tokens.
+     */
+    public void onStreamStart() {
+        requireCalling("onStreamStart");
+        served = router.deployment(current);
+        phase = Phase.STREAMING;
+    }
+
+    /** The stream begun by {@link #onStreamStart} ended; the figures are as for {@link #onSuccess}. */
+    public void onStreamEnd(long latencyNanos, long ttftNanos, long promptTokens, long completionTokens) {
+        if (phase != Phase.STREAMING) {
+            throw new IllegalStateException("onStreamEnd(): no stream in progress (expected: after onStreamStart)");
+        }
+        router.recordSuccess(current, latencyNanos, ttftNanos, promptTokens, completionTokens);
+        phase = Phase.SUCCEEDED;
     }
 
     /** Reports that the call succeeded. */
@@ -150,10 +171,12 @@ public final class RoutingSession {
      * least-busy routing stays exact. Idempotent; the session answers {@code Fail} afterwards.
      */
     public void abandon() {
-        if (phase == Phase.CALLING) {
+        if (phase == Phase.CALLING || phase == Phase.STREAMING) {
             router.recordAbandon(current);
         }
-        if (phase != Phase.FAILED && phase != Phase.SUCCEEDED) {
+        if (phase == Phase.STREAMING) {
+            phase = Phase.SUCCEEDED; // the client had its answer's start: served stays as it is
+        } else if (phase != Phase.FAILED && phase != Phase.SUCCEEDED) {
             fail(new RouterException(499, ErrorClass.BAD_REQUEST, requestedGroup, 0, "the client closed the request"));
         }
     }
@@ -220,6 +243,16 @@ public final class RoutingSession {
     /** {@code x-litellm-attempted-retries}: retries made in the group that answered (or failed last). */
     public int attemptedRetries() {
         return retries;
+    }
+
+    /**
+     * LiteLLM's {@code _should_raise_content_policy_error}: whether an answer that ended with
+     * {@code finish_reason: "content_filter"} is to be reported as a content-policy failure (and so
+     * fall back) rather than returned: only when the group now being called has a
+     * {@code content_policy_fallbacks} entry, its own or {@code "*"}.
+     */
+    public boolean contentFilterFallsBack() {
+        return group != null && router.hasSpecificFallback(group, ErrorClass.CONTENT_POLICY);
     }
 
     /** {@code x-litellm-attempted-fallbacks}: fallback groups entered. */

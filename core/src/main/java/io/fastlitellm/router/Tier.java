@@ -52,6 +52,10 @@ final class Tier {
         }
         this.minMaxInputTokens = minMax;
         boolean shuffle = strategy == RoutingStrategy.SIMPLE_SHUFFLE;
+        // LiteLLM takes simple-shuffle's mode from the first *healthy* deployment; when members
+        // differ in mode, which one that is changes with cooldowns and checks, so a precomputed
+        // index would be wrong: such tiers are scanned, with the mode decided per request.
+        if (shuffle && !oneShuffleMode(router, members)) indexed = false;
         this.weights = shuffle ? shuffleWeights(router, members) : null;
         this.alias = shuffle && indexed ? AliasTable.of(weights) : null;
         this.shuffleEligible = shuffle ? new long[(members.length + 63) >>> 6] : null;
@@ -75,23 +79,39 @@ final class Tier {
         return strategy == RoutingStrategy.USAGE_BASED_ROUTING || strategy == RoutingStrategy.USAGE_BASED_ROUTING_V2;
     }
 
-    /** LiteLLM's simple-shuffle: the first deployment decides the mode (weight, else rpm, else tpm, else uniform). */
+    private static final int BY_WEIGHT = 0, BY_RPM = 1, BY_TPM = 2, UNIFORM = 3;
+
+    /** The simple-shuffle mode a deployment sets when it is the first healthy one: weight, else rpm, else tpm, else uniform. */
+    private static int shuffleMode(Deployment d) {
+        if (!Double.isNaN(d.weight())) return BY_WEIGHT;
+        if (d.rpm() != Deployment.UNSET) return BY_RPM;
+        if (d.tpm() != Deployment.UNSET) return BY_TPM;
+        return UNIFORM;
+    }
+
+    private static boolean oneShuffleMode(Router router, int[] members) {
+        for (int d : members) {
+            if (shuffleMode(router.deployment(d)) != shuffleMode(router.deployment(members[0]))) return false;
+        }
+        return true;
+    }
+
+    /** A deployment's weight in a mode; a missing figure is 0, as LiteLLM's {@code .get("weight", 0)}. */
+    private static long shuffleWeight(Deployment d, int mode) {
+        return switch (mode) {
+            case BY_WEIGHT -> Double.isNaN(d.weight()) ? 0 : Math.round(d.weight() * 1_000_000);
+            case BY_RPM -> Math.max(0, d.rpm());
+            case BY_TPM -> Math.max(0, d.tpm());
+            default -> 1;
+        };
+    }
+
+    /** LiteLLM's simple-shuffle weights with the first deployment deciding the mode (exact when all members share it). */
     private static long[] shuffleWeights(Router router, int[] members) {
         long[] w = new long[members.length];
         if (members.length == 0) return w;
-        Deployment first = router.deployment(members[0]);
-        for (int i = 0; i < members.length; i++) {
-            Deployment d = router.deployment(members[i]);
-            if (!Double.isNaN(first.weight())) {
-                w[i] = Double.isNaN(d.weight()) ? 0 : Math.round(d.weight() * 1_000_000);
-            } else if (first.rpm() != Deployment.UNSET) {
-                w[i] = Math.max(0, d.rpm());
-            } else if (first.tpm() != Deployment.UNSET) {
-                w[i] = Math.max(0, d.tpm());
-            } else {
-                w[i] = 1;
-            }
-        }
+        int mode = shuffleMode(router.deployment(members[0]));
+        for (int i = 0; i < members.length; i++) w[i] = shuffleWeight(router.deployment(members[i]), mode);
         return w;
     }
 
@@ -227,9 +247,13 @@ final class Tier {
         if (strategy == RoutingStrategy.SIMPLE_SHUFFLE) {
             long total = 0;
             int passing = 0;
+            int mode = -1;
+            long[] w = new long[members.length];
             for (int p = 0; p < members.length; p++) {
                 if (router.passes(this, members[p], tokens, now, minute)) {
-                    total += weights[p];
+                    if (mode < 0) mode = shuffleMode(router.deployment(members[p])); // the first healthy one decides
+                    w[p] = shuffleWeight(router.deployment(members[p]), mode);
+                    total += w[p];
                     passing++;
                 }
             }
@@ -244,10 +268,10 @@ final class Tier {
             long r = random.nextLong(total);
             int last = -1;
             for (int p = 0; p < members.length; p++) {
-                if (weights[p] > 0 && router.passes(this, members[p], tokens, now, minute)) {
+                if (w[p] > 0) {
                     last = members[p];
-                    if (r < weights[p]) return members[p];
-                    r -= weights[p];
+                    if (r < w[p]) return members[p];
+                    r -= w[p];
                 }
             }
             return last; // state moved during the scan: take the last passing one

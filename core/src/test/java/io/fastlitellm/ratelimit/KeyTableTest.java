@@ -21,6 +21,94 @@ class KeyTableTest {
         assertThat(new KeyTable(1).capacity()).isEqualTo(16);
     }
 
+    /**
+     * A million live keys (none idle: each has just spent one request) cost under 64 bytes a key
+     * besides the caller's key strings, measured on the heap after a full collection: the table
+     * keeps no object per key.
+     */
+    @Test
+    void aMillionKeysTakeUnder64BytesAKeyAndAreAllExact() {
+        int n = 1_000_000;
+        String[] names = new String[n];
+        for (int i = 0; i < n; i++) names[i] = "sk-" + i;
+        long before = heapUsedAfterGc();
+        KeyTable table = new KeyTable(n);
+        Permit permit = RateLimiter.newPermit();
+        long t = 5 * SECOND;
+        for (int i = 0; i < n; i++) {
+            permit.reset(table, () -> 0, names[i], RPM_60, 0);
+            assertThat(table.tryAcquire(names[i], RPM_60, 0, t, permit)).isTrue();
+        }
+        long bytes = heapUsedAfterGc() - before;
+        assertThat(table.size()).isEqualTo(n);
+        assertThat((double) bytes / n).as("bytes a key").isLessThan(64);
+        // Every key kept its own state: each has 59 of its 60 left, and the table is full.
+        for (int i = 0; i < n; i += 9973) {
+            permit.reset(table, () -> 0, names[i], RPM_60, 0);
+            assertThat(table.tryAcquire(names[i], RPM_60, 0, t, permit)).isTrue();
+            assertThat(permit.requestsRemaining()).isEqualTo(58);
+        }
+        permit.reset(table, () -> 0, "sk-new", RPM_60, 0);
+        assertThat(table.tryAcquire("sk-new", RPM_60, 0, t, permit)).isFalse();
+        assertThat(names[n - 1]).isNotNull(); // keeps the strings alive until here, out of the measure
+    }
+
+    /**
+     * The check path of a known key takes no lock: with another thread holding the table's only
+     * lock (an insert or a cleanup in progress), checks, refusals and parallel-slot releases of known
+     * keys all complete; a new key's insert, which does need it, waits, which shows the probe sees locking.
+     * The preemptive timeout only turns a deadlock into a failure; it times nothing.
+     */
+    @Test
+    void knownKeysAreCheckedAndReleasedWhileAnotherThreadHoldsTheLock() throws Exception {
+        KeyTable table = new KeyTable(100);
+        Limits limits = Limits.key(3, Limits.UNLIMITED, 2);
+        long t = 5 * SECOND;
+        assertThat(check(table, "sk-known", limits, 0, t)).isTrue();
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        Thread holder = new Thread(() -> {
+            table.writeLock().lock();
+            try {
+                held.countDown();
+                done.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                table.writeLock().unlock();
+            }
+        });
+        holder.start();
+        held.await();
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(60), () -> {
+            Permit p = RateLimiter.newPermit();
+            p.reset(table, () -> t, "sk-known", limits, 0);
+            assertThat(table.tryAcquire("sk-known", limits, 0, t, p)).isTrue();
+            p.release(); // gives back the parallel slot, lock-free
+            Permit q = RateLimiter.newPermit();
+            q.reset(table, () -> t, "sk-known", limits, 0);
+            assertThat(table.tryAcquire("sk-known", limits, 0, t, q)).isTrue();
+            Permit refused = RateLimiter.newPermit();
+            refused.reset(table, () -> t, "sk-known", limits, 0);
+            assertThat(table.tryAcquire("sk-known", limits, 0, t, refused)).as("rpm 3 spent").isFalse();
+            assertThat(table.writeLock().hasQueuedThreads()).isFalse();
+
+            Thread inserter = new Thread(() -> check(table, "sk-new", limits, 0, t));
+            inserter.start();
+            while (!table.writeLock().hasQueuedThread(inserter)) Thread.onSpinWait();
+            done.countDown();
+            inserter.join();
+        });
+        holder.join();
+        assertThat(table.size()).isEqualTo(2);
+    }
+
+    private static long heapUsedAfterGc() {
+        java.lang.management.MemoryMXBean memory = java.lang.management.ManagementFactory.getMemoryMXBean();
+        for (int i = 0; i < 3; i++) System.gc();
+        return memory.getHeapMemoryUsage().getUsed();
+    }
+
     @Test
     void idleKeysAreEvictedAndComeBackAsNewKeysWithNothingLost() {
         KeyTable table = new KeyTable(100);

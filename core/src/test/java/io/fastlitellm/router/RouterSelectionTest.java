@@ -58,6 +58,23 @@ class RouterSelectionTest {
     }
 
     @Test
+    void simpleShuffleTakesItsModeFromTheFirstHealthyDeployment() {
+        // Regression: the mode came from the first configured deployment even while it was cooling.
+        // LiteLLM's simple_shuffle reads healthy_deployments[0]: with "a" out, "b" has no weight, so
+        // the draw is by rpm (b 300 : c 100), not uniform over the weight-less rest.
+        Router r = router(List.of(dep("a", "g").weight(1).rpm(100).build(), dep("b", "g").rpm(300).build(),
+                dep("c", "g").rpm(100).build()), RouterSettings.builder());
+        int n = 40_000;
+        assertThat(shares(r, "g", RouteRequest.EMPTY, 2_000)).containsOnlyKeys("a"); // weight mode: a missing weight is 0
+        assertThat(r.recordFailure(r.deployment("a"), 429, 0, ErrorClass.RATE_LIMIT)).isTrue();
+        Map<String, Integer> c = shares(r, "g", RouteRequest.EMPTY, n);
+        assertThat(c).doesNotContainKey("a");
+        assertShare(c, "b", 0.75, n);
+        clock.advance(Duration.ofSeconds(6));
+        assertThat(shares(r, "g", RouteRequest.EMPTY, 2_000)).containsOnlyKeys("a");
+    }
+
+    @Test
     void simpleShuffleNeverPicksACooledDeploymentAndRenormalisesTheOthers() {
         List<Deployment> ds = List.of(dep("a", "g").weight(1).build(), dep("b", "g").weight(1).build(), dep("c", "g").weight(2).build());
         Router r = router(ds, RouterSettings.builder());

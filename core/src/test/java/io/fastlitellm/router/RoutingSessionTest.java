@@ -98,6 +98,23 @@ class RoutingSessionTest {
     }
 
     @Test
+    void badRequestErrorRetriesCoversContentPolicyAndContextWindowUnlessTheirOwnFieldIsSet() {
+        // Regression: LiteLLM's ContentPolicyViolationError is a BadRequestError, so
+        // BadRequestErrorRetries applies to it when ContentPolicyViolationErrorRetries is unset.
+        RetryPolicy onlyBad = RetryPolicy.fromConfig(Map.of("BadRequestErrorRetries", 4));
+        assertThat(onlyBad.retriesFor(ErrorClass.CONTENT_POLICY, 1)).isEqualTo(4);
+        assertThat(onlyBad.retriesFor(ErrorClass.CONTEXT_WINDOW_EXCEEDED, 1)).isEqualTo(4);
+        assertThat(onlyBad.retriesFor(ErrorClass.BAD_REQUEST, 1)).isEqualTo(4);
+        assertThat(onlyBad.retriesFor(ErrorClass.SERVER_ERROR, 1)).isEqualTo(1);
+        Map<String, Integer> both = new java.util.LinkedHashMap<>();
+        both.put("ContentPolicyViolationErrorRetries", 0);
+        both.put("BadRequestErrorRetries", 4);
+        RetryPolicy specific = RetryPolicy.fromConfig(both);
+        assertThat(specific.retriesFor(ErrorClass.CONTENT_POLICY, 1)).isZero();
+        assertThat(specific.retriesFor(ErrorClass.CONTEXT_WINDOW_EXCEEDED, 1)).isEqualTo(4);
+    }
+
+    @Test
     void fallsBackAfterRetriesAndSaysSoInTheHeaders() {
         Router r = router(List.of(dep("a", "gpt-4o"), dep("m", "gpt-4o-mini")),
                 RouterSettings.builder().numRetries(1).fallbacks("gpt-4o", List.of("gpt-4o-mini")));
@@ -260,5 +277,36 @@ class RoutingSessionTest {
         }
         assertThat(left.next()).isInstanceOf(Decision.Fail.class);
         assertThat(((Decision.Fail) left.next()).error().status()).isEqualTo(499);
+    }
+
+    @Test
+    void aStreamStaysInFlightUntilItEndsAndThenReportsItsRealTokensAndTimes() {
+        // Regression: a stream was reported a success at its first chunk, with 0 completion
+        // tokens: least-busy saw it idle while it streamed, usage-based routing never counted its
+        // completion, and latency samples were not per output token. LiteLLM logs it at the end.
+        Router r = router(List.of(dep("a", "g"), dep("b", "g")), RouterSettings.builder().routingStrategy(RoutingStrategy.LEAST_BUSY));
+        RoutingSession s = r.begin("g", RouteRequest.EMPTY);
+        Deployment served = ((Decision.Call) s.next()).deployment();
+        s.onStreamStart();
+        assertThat(s.servedDeployment()).isEqualTo(served);
+        assertThatThrownBy(s::next).hasMessageContaining("already succeeded");
+        int slot = served.id().equals("a") ? 0 : 1;
+        assertThat(r.store().inFlight(slot)).isEqualTo(1);
+        for (int i = 0; i < 5; i++) assertThat(r.route("g", RouteRequest.EMPTY)).isNotEqualTo(served);
+        s.onStreamEnd(2_000_000_000L, 400_000_000L, 10, 200);
+        assertThat(r.store().inFlight(slot)).isZero();
+        long minute = Router.minuteOf(clock.getAsLong());
+        assertThat(r.store().tokensInMinute(slot, minute)).isEqualTo(210);
+        assertThat(r.store().averageLatency(slot, false)).isEqualTo(10_000_000L); // 2 s / 200 tokens
+        assertThat(r.store().averageLatency(slot, true)).isEqualTo(2_000_000L); // 0.4 s / 200 tokens
+        assertThatThrownBy(() -> s.onStreamEnd(1, 1, 1, 1)).hasMessageContaining("no stream in progress");
+
+        // A stream the client leaves gives back its in-flight count only.
+        RoutingSession left = r.begin("g", RouteRequest.EMPTY);
+        Deployment d = ((Decision.Call) left.next()).deployment();
+        left.onStreamStart();
+        left.abandon();
+        assertThat(r.store().inFlight(d.id().equals("a") ? 0 : 1)).isZero();
+        assertThat(left.servedDeployment()).isEqualTo(d);
     }
 }

@@ -88,6 +88,12 @@ class ChatTokenCounterTest {
         assertThat(c.withImageSizer(url -> new int[] {2048, 4096}).count(List.of(Map.of("role", "user", "content", List.of(highUrl)))))
                 .isEqualTo(base + ChatTokenCounter.highDetailTokens(2048, 4096));
         assertThat(ChatTokenCounter.highDetailTokens(2048, 4096)).isEqualTo(85 + 170 * 2 * 3); // 768x1536: 2 x 3 tiles
+        // LiteLLM's resize_image_high_res takes the short side to 768 even when that enlarges the image
+        // (600x1000 -> 768x1280, 2 x 3 tiles; OpenAI's published rule would keep 600x1000, 2 x 2), and
+        // caps the long side at 2000 (1000x5000 -> 400x2000, 1 x 4).
+        assertThat(ChatTokenCounter.highDetailTokens(600, 1000)).isEqualTo(85 + 170 * 6);
+        assertThat(ChatTokenCounter.highDetailTokens(1000, 5000)).isEqualTo(85 + 170 * 4);
+        assertThat(ChatTokenCounter.highDetailTokens(700, 500)).isEqualTo(85 + 170 * 2); // both sides <= 768: as is
         assertThatThrownBy(() -> c.count(List.of(Map.of("role", "user", "content",
                 List.of(Map.of("type", "image_url", "image_url", Map.of("url", "u", "detail", "max")))))))
                 .hasMessage("messages[0].content[0].image_url.detail: 'max' (expected: 'low', 'high' or 'auto')");

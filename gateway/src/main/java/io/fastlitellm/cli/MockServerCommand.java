@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
         description = {"Run a local upstream speaking OpenAI (chat, streaming, completions, embeddings, Azure paths)",
                 "and Anthropic Messages (with streaming). Requests steer it with x-mock-* headers:",
                 "x-mock-latency-ms, x-mock-status, x-mock-retry-after, x-mock-response, x-mock-chunks,",
-                "x-mock-chunk-interval-ms, x-mock-cut-after. GET /mock/stats counts connections and requests."})
+                "x-mock-chunk-interval-ms, x-mock-cut-after, x-mock-finish-reason. GET /mock/stats counts connections and requests."})
 final class MockServerCommand implements Callable<Integer> {
 
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE}).")

@@ -37,7 +37,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code litellm_params.extra_headers}): {@code x-mock-latency-ms}, {@code x-mock-status},
  * {@code x-mock-retry-after}, {@code x-mock-response}, {@code x-mock-chunks},
  * {@code x-mock-chunk-interval-ms}, {@code x-mock-cut-after} (close the connection after that many
- * stream events). It counts the connections it accepted and keeps the last requests it saw, for
+ * stream events), {@code x-mock-finish-reason} (of a chat answer that does not stream; default
+ * {@code stop}). It counts the connections it accepted and keeps the last requests it saw, for
  * tests ({@code GET /mock/stats}, or {@link #connectionsOpened()} and {@link #recentRequests()}).
  *
  * <p>Thread-safe; counters are atomics, the request log is guarded by its own monitor.

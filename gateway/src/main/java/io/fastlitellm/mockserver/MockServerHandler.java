@@ -43,7 +43,7 @@ final class MockServerHandler extends SimpleChannelInboundHandler<FullHttpReques
 
     /** How one request asked to be answered. */
     private record Steer(long latencyMs, int status, long retryAfter, String response, int chunks,
-                         long chunkIntervalMs, int cutAfter) {
+                         long chunkIntervalMs, int cutAfter, String finishReason) {
     }
 
     @Override
@@ -72,7 +72,8 @@ final class MockServerHandler extends SimpleChannelInboundHandler<FullHttpReques
                     headers.getOrDefault("x-mock-response", DEFAULT_RESPONSE),
                     (int) longHeader(headers, "x-mock-chunks", 0),
                     longHeader(headers, "x-mock-chunk-interval-ms", 0),
-                    (int) longHeader(headers, "x-mock-cut-after", -1));
+                    (int) longHeader(headers, "x-mock-cut-after", -1),
+                    headers.getOrDefault("x-mock-finish-reason", "stop"));
             json = body.isEmpty() ? JSON.createObjectNode() : JSON.readTree(body);
         } catch (Exception e) {
             send(ctx, keepAlive, 400, OpenAiWire.error(ctx.alloc(), 400, "invalid_request_error",
@@ -129,7 +130,7 @@ final class MockServerHandler extends SimpleChannelInboundHandler<FullHttpReques
         long created = System.currentTimeMillis() / 1000;
         Usage usage = new Usage(words(req.path("messages")), words(steer.response()));
         if (!req.path("stream").asBoolean(false)) {
-            send(ctx, keepAlive, 200, OpenAiWire.chatCompletion(ctx.alloc(), id, created, model, steer.response(), "stop", usage), null);
+            send(ctx, keepAlive, 200, OpenAiWire.chatCompletion(ctx.alloc(), id, created, model, steer.response(), steer.finishReason(), usage), null);
             return;
         }
         boolean includeUsage = req.path("stream_options").path("include_usage").asBoolean(false);

@@ -495,6 +495,12 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 body.release();
                 return;
             }
+            if (session != null && session.contentFilterFallsBack() && endedByContentFilter(body)) {
+                body.release();
+                onError(new ProviderError(400, "content_policy_violation", "deployment '" + routed.id()
+                        + "' answered with finish_reason \"content_filter\"", 0));
+                return;
+            }
             long now = sc.options.nanoTime().getAsLong();
             providerNanos = now - providerStart;
             session.onSuccess(providerNanos, 0, usage.promptTokens(), usage.completionTokens());
@@ -508,6 +514,16 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             sendJson(HttpResponseStatus.OK, body);
         }
 
+        /** Whether a chat answer's first choice ended with {@code finish_reason: "content_filter"}. */
+        private boolean endedByContentFilter(ByteBuf body) {
+            try {
+                JsonNode root = sc.json.readTree((java.io.InputStream) new io.netty.buffer.ByteBufInputStream(body.duplicate()));
+                return "content_filter".equals(root.path("choices").path(0).path("finish_reason").asText(null));
+            } catch (java.io.IOException e) {
+                return false; // not JSON: the client gets it as it is
+            }
+        }
+
         @Override
         public void onStreamChunk(ByteBuf chunkJson) {
             if (finished) {
@@ -518,7 +534,8 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 streamStarted = true;
                 providerNanos = sc.options.nanoTime().getAsLong() - providerStart;
                 // Once bytes reach the client the answer is committed: no retry after this point.
-                session.onSuccess(providerNanos, providerNanos, promptTokens, 0);
+                // Latency, time to first token and tokens go to the router when the stream ends.
+                session.onStreamStart();
                 sc.metrics.attempt(routed.id(), true);
                 joinedPermit();
                 status = 200;
@@ -549,7 +566,9 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             if (permit != null) {
                 permit.reconcile(usage.totalTokens());
             }
-            sc.stats.record(Component.UPSTREAM, sc.options.nanoTime().getAsLong() - providerStart, usage.promptTokens(),
+            long streamNanos = sc.options.nanoTime().getAsLong() - providerStart;
+            session.onStreamEnd(streamNanos, providerNanos, usage.promptTokens(), usage.completionTokens());
+            sc.stats.record(Component.UPSTREAM, streamNanos, usage.promptTokens(),
                     usage.completionTokens(), false);
             sc.metrics.tokens(group, usage.promptTokens(), usage.completionTokens());
             ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(DONE)), ctx.voidPromise());
@@ -565,6 +584,9 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             sc.stats.record(Component.UPSTREAM, providerNanos, promptTokens, 0, true);
             if (streamStarted) {
                 // Headers are out: tell the client in-band, as OpenAI does, then end the stream.
+                // The router only gets its in-flight count back: a cut stream is no sample of
+                // the deployment's speed, and too late for a retry.
+                session.abandon();
                 if (permit != null) {
                     permit.fail();
                 }

@@ -153,6 +153,41 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void readsVirtualKeysWithEveryFieldAndRejectsBadOnesByPath() {
+        String models = """
+                model_list:
+                  - {model_name: gpt-4o, litellm_params: {model: mock/gpt-4o}}
+                  - {model_name: slow, litellm_params: {model: mock/slow}}
+                general_settings: {master_key: sk-master}
+                """;
+        GatewayConfig c = loader.parse(models + """
+                virtual_keys:
+                  - {key: sk-team-a, key_alias: team-a, models: [gpt-4o, "openai/*"], rpm_limit: 20, tpm_limit: 1000,
+                     max_parallel_requests: 2, metadata: {team: a, cost_center: 42}, shiny: 1}
+                  - {key: sk-open}
+                """, "c.yaml");
+        assertThat(c.virtualKeys()).containsExactly(
+                new VirtualKeyConfig("sk-team-a", "team-a", List.of("gpt-4o", "openai/*"), 20, 1000, 2, Map.of("team", "a", "cost_center", 42)),
+                new VirtualKeyConfig("sk-open", null, List.of(), -1, -1, -1, Map.of()));
+        assertThat(c.virtualKeys().get(1).displayName()).isEqualTo("sk-ope...open");
+        assertThat(warnings).contains("c.yaml: virtual_keys[0].shiny: unknown key, ignored");
+        assertThatThrownBy(() -> loader.parse(models + "virtual_keys: [{key: team-a}]", "c.yaml"))
+                .hasMessage("c.yaml: virtual_keys[0].key: must start with \"sk-\" (as in LiteLLM)");
+        assertThatThrownBy(() -> loader.parse(models + "virtual_keys: [{key: sk-master}]", "c.yaml"))
+                .hasMessageContaining("virtual_keys[0].key").hasMessageContaining("master_key");
+        assertThatThrownBy(() -> loader.parse(models + "virtual_keys: [{key: sk-a}, {key: sk-a}]", "c.yaml"))
+                .hasMessageContaining("virtual_keys[1].key").hasMessageContaining("twice");
+        assertThatThrownBy(() -> loader.parse(models + "virtual_keys: [{key: sk-a, models: [gpt-5]}]", "c.yaml"))
+                .hasMessageContaining("virtual_keys[0].models[0]").hasMessageContaining("\"gpt-5\" is not a model_name");
+        assertThatThrownBy(() -> loader.parse(models + "virtual_keys: [{key: sk-a, rpm_limit: -1}]", "c.yaml"))
+                .hasMessageContaining("virtual_keys[0].rpm_limit");
+        assertThatThrownBy(() -> loader.parse(models + "virtual_keys: [{key: sk-a, max_parallel_requests: 0}]", "c.yaml"))
+                .hasMessageContaining("virtual_keys[0].max_parallel_requests");
+        assertThatThrownBy(() -> loader.parse(models + "virtual_keys: [{key: sk-a, metadata: [x]}]", "c.yaml"))
+                .hasMessageContaining("virtual_keys[0].metadata");
+    }
+
+    @Test
     void environmentVariablesSectionFeedsOsEnviron() {
         GatewayConfig c = loader.parse("""
                 environment_variables: {MY_BASE: "http://127.0.0.1:9"}

@@ -116,6 +116,17 @@ public final class GatewayExtension implements BeforeAllCallback, AfterAllCallba
         return client.send(request, HttpResponse.BodyHandlers.ofString());
     }
 
+    /**
+     * Asserts a 200 answered by deployment {@code modelId} after that many retries (in the group
+     * that answered) and fallbacks, as its {@code x-litellm-*} headers say.
+     */
+    public static void assertServed(HttpResponse<String> res, String modelId, int retries, int fallbacks) {
+        org.assertj.core.api.Assertions.assertThat(res.statusCode()).as(res.body()).isEqualTo(200);
+        org.assertj.core.api.Assertions.assertThat(res.headers().firstValue("x-litellm-model-id")).hasValue(modelId);
+        org.assertj.core.api.Assertions.assertThat(res.headers().firstValue("x-litellm-attempted-retries")).hasValue(Integer.toString(retries));
+        org.assertj.core.api.Assertions.assertThat(res.headers().firstValue("x-litellm-attempted-fallbacks")).hasValue(Integer.toString(fallbacks));
+    }
+
     /** A chat request body for {@code model} with one user message. */
     public static String chat(String model) {
         return "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello there\"}]}";

@@ -31,6 +31,8 @@ class RateLimitThroughServerTest {
               - model_name: capped
                 litellm_params: {model: mock/capped, rpm: 5}
                 model_info: {id: dep-capped}
+              - model_name: broken
+                litellm_params: {model: mock/broken, mock_status: 500}
             router_settings:
               num_retries: 0
             general_settings:
@@ -40,6 +42,8 @@ class RateLimitThroughServerTest {
               - {key: sk-tpm-100, key_alias: hundred-tokens, tpm_limit: 100}
               - {key: sk-parallel-2, max_parallel_requests: 2, models: [slow]}
               - {key: sk-only-gpt, models: [gpt-4o]}
+              - {key: sk-headers, rpm_limit: 50, tpm_limit: 100000}
+              - {key: sk-reserve, key_alias: reserve, tpm_limit: 1000}
             """).clock(CLOCK::get);
 
     private static HttpResponse<String> chat(String key, String model) throws Exception {
@@ -57,8 +61,8 @@ class RateLimitThroughServerTest {
         for (int i = 0; i < 5; i++) {
             HttpResponse<String> res = chat("sk-rpm-20", "other");
             assertThat(res.statusCode()).isEqualTo(429);
-            long retryAfter = Long.parseLong(res.headers().firstValue("retry-after").orElseThrow());
-            assertThat(retryAfter).isBetween(1L, 60L);
+            // 20 a minute is one every 3 s; the clock is frozen, so the next one is exactly 3 s away.
+            assertThat(res.headers().firstValue("retry-after")).hasValue("3");
             assertThat(JSON.readTree(res.body()).path("error").path("message").asText())
                     .contains("twenty").contains("rpm");
             assertThat(res.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("0");
@@ -73,6 +77,7 @@ class RateLimitThroughServerTest {
         HttpResponse<String> last = null;
         for (int i = 0; i < 10; i++) {
             last = chat("sk-tpm-100", "gpt-4o");
+            assertThat(last.headers().firstValue("x-ratelimit-limit-tokens")).as("request %d", i + 1).hasValue("100");
             if (last.statusCode() != 200) {
                 break;
             }
@@ -114,6 +119,44 @@ class RateLimitThroughServerTest {
         assertThat(limited).isEqualTo(3);
         // Slots come back when requests end.
         assertThat(chat("sk-parallel-2", "slow").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void failedAnswersCarryTheRateLimitHeadersToo() throws Exception {
+        HttpResponse<String> ok = chat("sk-headers", "other");
+        assertThat(ok.statusCode()).isEqualTo(200);
+        assertThat(ok.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("49");
+        HttpResponse<String> failed = chat("sk-headers", "broken");
+        assertThat(failed.statusCode()).isEqualTo(500);
+        assertThat(failed.headers().firstValue("x-ratelimit-limit-requests")).hasValue("50");
+        assertThat(failed.headers().firstValue("x-ratelimit-remaining-requests")).hasValue("48");
+        assertThat(failed.headers().firstValue("x-ratelimit-limit-tokens")).hasValue("100000");
+        assertThat(failed.headers().firstValue("x-ratelimit-remaining-tokens")).isPresent();
+    }
+
+    @Test
+    void theReservationIsThePromptPlusMaxTokensAndIsReconciledToTheUsage() throws Exception {
+        String tooMuch = "{\"model\":\"gpt-4o\",\"max_tokens\":5000,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        HttpResponse<String> alone = gw.post("/v1/chat/completions", tooMuch, "authorization", "Bearer sk-reserve");
+        assertThat(alone.statusCode()).isEqualTo(429);
+        assertThat(alone.body()).contains("reserve").contains("alone needs more");
+        assertThat(alone.headers().firstValue("retry-after")).as("waiting cannot help").isEmpty();
+        // max_completion_tokens counts as max_tokens; the 900 reserved come back once the answer
+        // reports its usage (mock_usage: 30 tokens).
+        String fits = "{\"model\":\"gpt-4o\",\"max_completion_tokens\":900,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        HttpResponse<String> ok = gw.post("/v1/chat/completions", fits, "authorization", "Bearer sk-reserve");
+        assertThat(ok.statusCode()).isEqualTo(200);
+        // The headers tell the state the request was admitted in, as LiteLLM's pre-call figures:
+        // 1000 minus this request's reservation (its prompt P + 900).
+        long first = Long.parseLong(ok.headers().firstValue("x-ratelimit-remaining-tokens").orElseThrow());
+        assertThat(first).isBetween(1000L - 900 - 20, 1000L - 900 - 1);
+        HttpResponse<String> again = gw.post("/v1/chat/completions", fits, "authorization", "Bearer sk-reserve");
+        assertThat(again.statusCode()).as("fits only because the first was reconciled to 30").isEqualTo(200);
+        assertThat(again.headers().firstValue("x-ratelimit-remaining-tokens")).hasValue(Long.toString(first - 30));
+        String over = "{\"model\":\"gpt-4o\",\"max_tokens\":990,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        HttpResponse<String> refused = gw.post("/v1/chat/completions", over, "authorization", "Bearer sk-reserve");
+        assertThat(refused.statusCode()).isEqualTo(429);
+        assertThat(refused.headers().firstValue("retry-after")).isPresent();
     }
 
     @Test

@@ -67,10 +67,17 @@ class UpstreamProvidersTest {
                 model_info: {id: dep-wildcard}
               - model_name: claude-cut
                 litellm_params: {model: anthropic/c, api_base: "%1$s", extra_headers: {x-mock-cut-after: "4"}}
+              - model_name: filtered
+                litellm_params: {model: openai/f, api_base: "%1$s/v1", extra_headers: {x-mock-finish-reason: content_filter}}
+                model_info: {id: dep-filtered}
+              - model_name: filtered-alone
+                litellm_params: {model: openai/f, api_base: "%1$s/v1", extra_headers: {x-mock-finish-reason: content_filter}}
+                model_info: {id: dep-filtered-alone}
             litellm_settings:
               drop_params: false
             router_settings:
               num_retries: 0   # each test sees one attempt; retries are RoutingThroughServerTest's subject
+              content_policy_fallbacks: [{filtered: [gpt]}]
             """.formatted(upstream.url(), CLOSED_PORT));
 
     private static int freePort() {
@@ -104,6 +111,20 @@ class UpstreamProvidersTest {
         assertThat(body.path("usage").path("prompt_tokens").asLong()).isEqualTo(4);
         assertThat(res.headers().firstValue("x-litellm-model-id")).hasValue("dep-openai");
         assertThat(res.headers().firstValue("x-litellm-model-api-base")).hasValue(upstream.url() + "/v1");
+    }
+
+    @Test
+    void aContentFilteredAnswerFallsBackOnlyWhenTheGroupHasAContentPolicyFallback() throws Exception {
+        // LiteLLM's _should_raise_content_policy_error: a 200 whose finish_reason is "content_filter"
+        // is a content-policy failure when content_policy_fallbacks names the group...
+        HttpResponse<String> res = gw.post("/v1/chat/completions", GatewayExtension.chat("filtered"));
+        GatewayExtension.assertServed(res, "dep-openai", 0, 1);
+        assertThat(JSON.readTree(res.body()).path("choices").get(0).path("finish_reason").asText()).isEqualTo("stop");
+        // ...and otherwise the answer is the client's, as it came.
+        HttpResponse<String> alone = gw.post("/v1/chat/completions", GatewayExtension.chat("filtered-alone"));
+        assertThat(alone.statusCode()).isEqualTo(200);
+        assertThat(alone.headers().firstValue("x-litellm-model-id")).hasValue("dep-filtered-alone");
+        assertThat(JSON.readTree(alone.body()).path("choices").get(0).path("finish_reason").asText()).isEqualTo("content_filter");
     }
 
     @Test

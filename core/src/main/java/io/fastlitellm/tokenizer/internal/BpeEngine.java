@@ -89,6 +89,11 @@ public final class BpeEngine {
         return n[0];
     }
 
+    /** The calling thread's {@link Workspace#work} counter, for tests. */
+    long work() {
+        return workspace().work;
+    }
+
     private Workspace workspace() {
         SoftReference<Workspace> ref = workspace.get();
         Workspace ws = ref == null ? null : ref.get();
@@ -102,6 +107,7 @@ public final class BpeEngine {
     /** Encodes one piece; appends to {@code out} unless it is null; returns the token count. */
     private int piece(String s, int from, int to, Workspace ws, IntList out) {
         int n = utf8(s, from, to, ws);
+        ws.work += n;
         byte[] buf = ws.buf;
         if (n == 1) {
             emit(out, byteRank(buf[0]));
@@ -182,6 +188,7 @@ public final class BpeEngine {
         }
         int m = n; // parts
         while (m > 1) {
+            ws.work += m;
             int best = NONE;
             int bi = -1;
             for (int k = 0; k < m - 1; k++) {
@@ -241,6 +248,7 @@ public final class BpeEngine {
         int parts = n;
         int r;
         while ((r = q.lowestRank()) >= 0) {
+            ws.work++;
             int k = q.popFront(r);
             if (pr[k] != r) continue; // a stale pair: its start was merged away or re-paired
             int right = next[k];
@@ -267,6 +275,7 @@ public final class BpeEngine {
         if (out != null) {
             for (int k = 0; k < n; k = next[k]) out.add(tr[k]);
         }
+        ws.work += q.takeWork();
         return parts;
     }
 
@@ -315,6 +324,12 @@ public final class BpeEngine {
         final long[] cacheKeys = new long[1 << CACHE_BITS];
         final int[] cacheRanks = new int[1 << CACHE_BITS];
         byte[] buf = new byte[1024];
+        /**
+         * Steps taken so far: bytes encoded, pairs scanned by the short merge, pairs popped and
+         * entries sorted by the long one. Only tests read it, to show that the work stays linear
+         * in the text (a plain field of the owning thread: one add per step, no contention).
+         */
+        long work;
 
         Workspace() {
             java.util.Arrays.fill(cacheKeys, -1L); // no real key is negative: ranks are >= 0

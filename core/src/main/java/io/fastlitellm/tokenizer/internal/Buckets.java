@@ -22,6 +22,8 @@ final class Buckets {
     private int heapSize;
 
     private int[] scratch = new int[0];
+    /** Entries visited by sorts since the last {@link #takeWork}: the merge's linear-time evidence. */
+    private long work;
 
     void ensure(int maxEntries, int rankLimit) {
         if (head.length < rankLimit) {
@@ -97,6 +99,7 @@ final class Buckets {
     private void sort(int rank) {
         int n = 0;
         for (int e = head[rank]; e >= 0; e = entryNext[e]) n++;
+        work += n;
         if (scratch.length < n) scratch = new int[Math.max(n, 2 * scratch.length)];
         int i = 0;
         for (int e = head[rank]; e >= 0; e = entryNext[e]) scratch[i++] = entryPos[e];
@@ -104,6 +107,12 @@ final class Buckets {
         i = 0;
         for (int e = head[rank]; e >= 0; e = entryNext[e]) entryPos[e] = scratch[i++];
         unsorted[rank] = false;
+    }
+
+    long takeWork() {
+        long w = work;
+        work = 0;
+        return w;
     }
 
     private void pushRank(int rank) {

@@ -14,9 +14,45 @@ import org.junit.jupiter.api.Test;
 class BpeEngineTest {
 
     private static Vocabulary cl100k() throws IOException {
-        try (InputStream in = BpeEngineTest.class.getClassLoader().getResourceAsStream("com/knuddels/jtokkit/cl100k_base.tiktoken")) {
-            return Vocabulary.read(in, "cl100k_base.tiktoken");
+        return vocabulary("cl100k_base");
+    }
+
+    private static Vocabulary vocabulary(String name) throws IOException {
+        try (InputStream in = BpeEngineTest.class.getClassLoader().getResourceAsStream("com/knuddels/jtokkit/" + name + ".tiktoken")) {
+            return Vocabulary.read(in, name + ".tiktoken");
         }
+    }
+
+    /**
+     * Linear time, shown by counting steps rather than by a clock: a mebibyte of one repeated
+     * character (a letter, a space, a CJK character, an emoji, a two-letter cycle, digits) is one
+     * piece the pre-tokenizer cannot split (or many tiny ones), and the work to encode it must be
+     * a small constant times its bytes and grow 4x, not 16x, when the text grows 4x. tiktoken's
+     * own loop would take about n^2 / 2 steps on such a piece.
+     */
+    @Test
+    void workIsLinearInTheTextForMebibyteRuns() throws IOException {
+        Object[][] engines = {
+            {"r50k_base", PreTokenizer.R50K}, {"cl100k_base", PreTokenizer.CL100K}, {"o200k_base", PreTokenizer.O200K},
+        };
+        for (Object[] e : engines) {
+            BpeEngine engine = new BpeEngine(vocabulary((String) e[0]), (PreTokenizer) e[1], null);
+            for (String unit : new String[] {"a", " ", "中", "😀", "ab", "7", "\n"}) {
+                long small = work(engine, unit, 1 << 18);
+                long large = work(engine, unit, 1 << 20);
+                long bytes = (long) unit.repeat((1 << 20) / unit.length()).getBytes(StandardCharsets.UTF_8).length;
+                assertThat(large).as("%s, %s x 1 MiB: steps per byte", e[0], unit.codePointAt(0)).isLessThanOrEqualTo(16 * bytes);
+                assertThat((double) large / small).as("%s, %s: 4x the text", e[0], unit.codePointAt(0)).isLessThan(4.5);
+            }
+        }
+    }
+
+    private static long work(BpeEngine engine, String unit, int chars) {
+        String text = unit.repeat(chars / unit.length());
+        long before = engine.work();
+        int count = engine.count(text, 0, text.length());
+        assertThat(count).isPositive();
+        return engine.work() - before;
     }
 
     /** The heap merge must pick exactly the pairs tiktoken's simple loop picks, on any piece. */
