@@ -694,7 +694,12 @@ public final class UpstreamClient implements AutoCloseable {
                 if (last) {
                     finish();
                 }
-                listener.onContent(content.content(), last);
+                try {
+                    listener.onContent(content.content(), last);
+                } finally {
+                    // The listener keeps what it retains; the read buffer itself goes back here.
+                    content.release();
+                }
                 if (!last) {
                     armIdle();
                 }

@@ -6,7 +6,8 @@ import io.netty.handler.codec.http.HttpHeaders;
 /**
  * Receives one exchange's response, on the event loop the call was made from. Exactly one of
  * {@link #onFailure} or {@code onContent(..., last = true)} ends it; nothing comes after that or
- * after the call was cancelled. Content buffers belong to the listener.
+ * after the call was cancelled. A content buffer is released when {@link #onContent} returns: a
+ * listener that keeps it past the call retains it (and releases it when done).
  */
 public interface UpstreamListener {
 
