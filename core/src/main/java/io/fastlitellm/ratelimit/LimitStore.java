@@ -1,5 +1,7 @@
 package io.fastlitellm.ratelimit;
 
+import java.util.concurrent.CompletableFuture;
+
 /**
  * Where limit state lives, keyed by a string (a virtual key, a deployment id). The algorithm is the
  * one {@link Limits} describes (token buckets for requests and tokens, a counter for requests in
@@ -16,7 +18,8 @@ package io.fastlitellm.ratelimit;
  * a Redis script should read Redis's {@code TIME} rather than trust each caller's
  * {@code nowNanos}, which is a local monotonic clock. Several scopes (key and deployment) can be done
  * in one script; {@link RateLimiter} currently calls the two stores one after the other and undoes
- * the first when the second refuses.
+ * the first when the second refuses. A shared store says so with {@link #remote()} and implements
+ * {@link #tryAcquireAsync}, so that no caller's thread waits for its round trip.
  */
 public interface LimitStore {
 
@@ -29,6 +32,29 @@ public interface LimitStore {
      * @return whether the request was admitted
      */
     boolean tryAcquire(String key, Limits limits, long tokens, long nowNanos, Permit out);
+
+    /**
+     * Whether a check may wait on another process (a shared store): then a caller that must not
+     * block (a Netty event loop) uses {@link #tryAcquireAsync} and continues when it completes. An
+     * in-process store answers at once and keeps the synchronous, allocation-free path.
+     */
+    default boolean remote() {
+        return false;
+    }
+
+    /**
+     * {@link #tryAcquire} without waiting: the future completes with the verdict once {@code out}
+     * holds it, or exceptionally with what {@link #tryAcquire} would have thrown. A remote store
+     * completes it from its own I/O thread, within its time budget; the caller must not touch
+     * {@code out} before then. The default answers at once.
+     */
+    default CompletableFuture<Boolean> tryAcquireAsync(String key, Limits limits, long tokens, long nowNanos, Permit out) {
+        try {
+            return CompletableFuture.completedFuture(tryAcquire(key, limits, tokens, nowNanos, out));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
 
     /** Charges ({@code tokens > 0}) or refunds ({@code < 0}) tokens after the fact; see {@link TokenBucket}. */
     void adjustTokens(String key, Limits limits, long tokens, long nowNanos);

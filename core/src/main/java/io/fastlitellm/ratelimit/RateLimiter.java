@@ -1,6 +1,7 @@
 package io.fastlitellm.ratelimit;
 
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.LongSupplier;
 
 /**
@@ -71,6 +72,39 @@ public final class RateLimiter {
     }
 
     /**
+     * Whether either store may wait on another process ({@link LimitStore#remote()}): a caller that
+     * must not block then uses {@link #acquireAsync} and {@link #acquireDeploymentAsync}.
+     */
+    public boolean remote() {
+        return keys.remote() || deployments.remote();
+    }
+
+    /**
+     * {@link #acquire(String, Limits, long)} without waiting: completes with the permit once the
+     * store answered (at once for an in-process store), or exceptionally with what the store threw
+     * (a shared store that refuses to run without its backend).
+     */
+    public CompletableFuture<Permit> acquireAsync(String key, Limits keyLimits, long estimatedTokens) {
+        return tryAcquireAsync(keys, key, keyLimits, estimatedTokens);
+    }
+
+    /** {@link #acquireDeployment} without waiting; see {@link #acquireAsync}. */
+    public CompletableFuture<Permit> acquireDeploymentAsync(String deploymentId, Limits deploymentLimits,
+                                                            long estimatedTokens) {
+        return tryAcquireAsync(deployments, deploymentId, deploymentLimits, estimatedTokens);
+    }
+
+    private CompletableFuture<Permit> tryAcquireAsync(LimitStore store, String key, Limits limits, long tokens) {
+        Permit permit = new Permit();
+        prepare(store, key, limits, tokens, permit);
+        if (limits.isUnlimited()) {
+            permit.grant(Limits.UNLIMITED, Limits.UNLIMITED);
+            return CompletableFuture.completedFuture(permit);
+        }
+        return store.tryAcquireAsync(key, limits, tokens, nanoTime.getAsLong(), permit).thenApply(ok -> permit);
+    }
+
+    /**
      * Key and deployment in one call, all or none. The returned permit is the key's with the
      * deployment's linked; when the deployment refuses, the key's consumption is undone and the
      * permit reports the deployment's limit.
@@ -97,17 +131,21 @@ public final class RateLimiter {
     }
 
     private boolean tryAcquire(LimitStore store, String key, Limits limits, long tokens, Permit permit) {
+        prepare(store, key, limits, tokens, permit);
+        if (limits.isUnlimited()) {
+            permit.grant(Limits.UNLIMITED, Limits.UNLIMITED);
+            return true;
+        }
+        return store.tryAcquire(key, limits, tokens, nanoTime.getAsLong(), permit);
+    }
+
+    private void prepare(LimitStore store, String key, Limits limits, long tokens, Permit permit) {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(limits, "limits");
         if (tokens < 0) {
             throw new IllegalArgumentException("estimatedTokens: " + tokens + " (expected: >= 0)");
         }
         permit.reset(store, nanoTime, key, limits, tokens);
-        if (limits.isUnlimited()) {
-            permit.grant(Limits.UNLIMITED, Limits.UNLIMITED);
-            return true;
-        }
-        return store.tryAcquire(key, limits, tokens, nanoTime.getAsLong(), permit);
     }
 
     /** A permit for {@link #tryAcquire(String, Limits, long, Permit)} to fill again and again. */

@@ -8,8 +8,11 @@ import io.lettuce.core.ScriptOutputType;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -24,8 +27,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * microseconds are exact, epoch nanoseconds would not be), so refill is never faster than the limit.
  *
  * <h2>When Redis cannot answer</h2>
- * A check waits at most the budget ({@link RedisSettings#budget()}). Past it, or while Redis is
- * down, {@link RedisSettings.FailurePolicy#FALLBACK} checks this instance's in-memory store instead
+ * A check is answered within the budget ({@link RedisSettings#budget()}): asynchronously
+ * ({@link #tryAcquireAsync}, what the gateway's event loops use, so none of them waits on Redis) or
+ * by waiting for that answer ({@link #tryAcquire}). Past the budget, or while Redis is down, {@link RedisSettings.FailurePolicy#FALLBACK} checks this instance's in-memory store instead
  * and {@link RedisSettings.FailurePolicy#REFUSE} throws {@link SharedStateUnavailableException}. A
  * check that timed out but then succeeds on Redis is undone there by a compensating script, so a
  * late grant nobody used never holds a slot. Follow-up operations (reconcile, refund, release) are
@@ -166,40 +170,92 @@ final class RedisLimitStore implements LimitStore {
     }
 
     @Override
+    public boolean remote() {
+        return true;
+    }
+
+    /** Waits for {@link #tryAcquireAsync}, which completes within the budget by itself. */
+    @Override
     public boolean tryAcquire(String key, Limits limits, long tokens, long nowNanos, Permit out) {
+        try {
+            return tryAcquireAsync(key, limits, tokens, nowNanos, out).join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+    }
+
+    /**
+     * Sends the ACQUIRE script and completes from Lettuce's I/O thread when Redis answers, or from
+     * the budget timer when it has not answered within the budget (then by the failure policy). The
+     * first of the two to {@code claim} the verdict writes {@code out}; a Redis grant that loses the
+     * race to the timer is undone on Redis, since the request went by the fallback's verdict.
+     */
+    @Override
+    public CompletableFuture<Boolean> tryAcquireAsync(String key, Limits limits, long tokens, long nowNanos, Permit out) {
         if (tokens < 0) {
             throw new IllegalArgumentException("tokens: " + tokens + " (expected: >= 0)");
         }
         if (!link.up()) {
-            return fallback(key, limits, tokens, nowNanos, out, null);
+            return fallbackAsync(key, limits, tokens, nowNanos, out, null);
         }
-        long deadline = System.nanoTime() + link.settings().budget().toNanos();
         CompletableFuture<List<Object>> f = link.run(ACQUIRE, ScriptOutputType.MULTI, new String[] {redisKey(key)},
                 Long.toString(limits.requests()), Long.toString(intervalMicros(limits, limits.requests())),
                 Long.toString(limits.tokens()), Long.toString(intervalMicros(limits, limits.tokens())),
                 Long.toString(tokens), Long.toString(limits.maxParallel()));
-        List<Object> r;
-        try {
-            r = RedisLink.await(f, deadline);
-        } catch (TimeoutException e) {
-            // Too late for this request; if Redis grants it after all, give everything back there.
-            f.thenAccept(late -> {
-                if (((Long) late.get(0)) == 1) {
+        CompletableFuture<Boolean> verdict = new CompletableFuture<>();
+        AtomicBoolean claimed = new AtomicBoolean();
+        long budgetNanos = link.settings().budget().toNanos();
+        ScheduledFuture<?> timer = link.budgetTimer().schedule(() -> {
+            if (claimed.compareAndSet(false, true)) {
+                fallbackAsync(key, limits, tokens, nowNanos, out,
+                        "did not answer within " + link.settings().budget().toMillis() + " ms").whenComplete((ok, e) -> {
+                    if (e == null) {
+                        verdict.complete(ok);
+                    } else {
+                        verdict.completeExceptionally(e);
+                    }
+                });
+            }
+        }, budgetNanos, TimeUnit.NANOSECONDS);
+        f.whenComplete((r, e) -> {
+            if (!claimed.compareAndSet(false, true)) {
+                // Too late for this request; if Redis granted it after all, give everything back there.
+                if (e == null && (Long) r.get(0) == 1) {
                     undo(key, limits, tokens);
                 }
-            });
-            return fallback(key, limits, tokens, nowNanos, out, "did not answer within " + link.settings().budget().toMillis() + " ms");
-        } catch (SharedStateUnavailableException e) {
-            return fallback(key, limits, tokens, nowNanos, out, e.getMessage());
+                return;
+            }
+            timer.cancel(false);
+            if (e != null) {
+                fallbackAsync(key, limits, tokens, nowNanos, out, RedisLink.failure(e).getMessage()).whenComplete((ok, e2) -> {
+                    if (e2 == null) {
+                        verdict.complete(ok);
+                    } else {
+                        verdict.completeExceptionally(e2);
+                    }
+                });
+                return;
+            }
+            metrics.redisChecks.increment();
+            if ((Long) r.get(0) == 1) {
+                out.grant((Long) r.get(1), (Long) r.get(2));
+                verdict.complete(true);
+            } else {
+                long waitMicros = (Long) r.get(2);
+                out.deny(((Long) r.get(1)).intValue(), waitMicros < 0 ? RateLimit.NEVER : waitMicros * 1000);
+                verdict.complete(false);
+            }
+        });
+        return verdict;
+    }
+
+    private CompletableFuture<Boolean> fallbackAsync(String key, Limits limits, long tokens, long nowNanos, Permit out,
+                                                     String why) {
+        try {
+            return CompletableFuture.completedFuture(fallback(key, limits, tokens, nowNanos, out, why));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
         }
-        metrics.redisChecks.increment();
-        if ((Long) r.get(0) == 1) {
-            out.grant((Long) r.get(1), (Long) r.get(2));
-            return true;
-        }
-        long waitMicros = (Long) r.get(2);
-        out.deny(((Long) r.get(1)).intValue(), waitMicros < 0 ? RateLimit.NEVER : waitMicros * 1000);
-        return false;
     }
 
     private void undo(String key, Limits limits, long tokens) {

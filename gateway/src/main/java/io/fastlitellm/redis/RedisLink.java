@@ -26,6 +26,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
@@ -70,6 +71,8 @@ final class RedisLink implements AutoCloseable {
     private final ClientResources resources;
     private final RedisClient client;
     private final ScheduledExecutorService background;
+    /** Ends checks that Redis did not answer within their budget; runs nothing that waits. */
+    private final ScheduledThreadPoolExecutor budgetTimer;
     private final Consumer<String> log;
     private volatile StatefulRedisConnection<String, String> connection;
     private volatile boolean closed;
@@ -87,14 +90,22 @@ final class RedisLink implements AutoCloseable {
                 .autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofMillis(500)).keepAlive(true).build())
-                // A command nobody waits for any more (past its budget) is not kept forever.
-                .timeoutOptions(TimeoutOptions.enabled(Duration.ofSeconds(2)))
+                // A command nobody waits for any more (past its budget) is not kept forever; but
+                // never before the budget ends, or a budget over that timeout would be cut short.
+                .timeoutOptions(TimeoutOptions.enabled(settings.budget().plusSeconds(2)))
                 .build());
         this.background = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "fast-litellm-redis");
             t.setDaemon(true);
             return t;
         });
+        this.budgetTimer = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "fast-litellm-redis-budget");
+            t.setDaemon(true);
+            return t;
+        });
+        // Almost every check answers in time and cancels its timer: drop cancelled ones at once.
+        budgetTimer.setRemoveOnCancelPolicy(true);
         client.addListener(new RedisConnectionStateListener() {
             @Override
             public void onRedisConnected(RedisChannelHandler<?, ?> handler, java.net.SocketAddress address) {
@@ -150,6 +161,14 @@ final class RedisLink implements AutoCloseable {
         return background;
     }
 
+    /**
+     * The timer that ends a check at its budget. Separate from {@link #background()}, whose
+     * refreshes may wait on Redis and would delay a timeout behind them.
+     */
+    ScheduledExecutorService budgetTimer() {
+        return budgetTimer;
+    }
+
     /** Whether commands can be sent now (a connection exists and is open). */
     boolean up() {
         StatefulRedisConnection<String, String> c = connection;
@@ -181,13 +200,18 @@ final class RedisLink implements AutoCloseable {
         try {
             return f.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
-            Throwable cause = unwrap(e);
-            throw cause instanceof SharedStateUnavailableException s ? s
-                    : new SharedStateUnavailableException("failed (" + cause.getMessage() + ")", cause);
+            throw failure(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new SharedStateUnavailableException("was interrupted while waited for", e);
         }
+    }
+
+    /** What a failed command means for a caller: Redis is unavailable, and why. */
+    static SharedStateUnavailableException failure(Throwable e) {
+        Throwable cause = unwrap(e);
+        return cause instanceof SharedStateUnavailableException s ? s
+                : new SharedStateUnavailableException("failed (" + cause.getMessage() + ")", cause);
     }
 
     private static Throwable unwrap(Throwable e) {
@@ -201,6 +225,7 @@ final class RedisLink implements AutoCloseable {
     public void close() {
         closed = true;
         background.shutdownNow();
+        budgetTimer.shutdownNow();
         StatefulRedisConnection<String, String> c = connection;
         if (c != null) {
             c.close();

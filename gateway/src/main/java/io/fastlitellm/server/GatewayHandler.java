@@ -109,12 +109,8 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 throw new ApiError(503, "service_unavailable", "The gateway is shutting down; retry on another instance.", null);
             }
             dispatch(ctx, req, ex);
-        } catch (ApiError e) {
-            ex.sendError(e.status, e.type, e.getMessage(), e.param, 0);
         } catch (RuntimeException e) {
-            sc.options.log().accept("fast-litellm: error handling " + req.method() + " " + req.uri() + ": " + e);
-            ex.sendError(500, "internal_server_error",
-                    "Internal error in the gateway (" + e.getClass().getSimpleName() + "); it has been logged.", null, 0);
+            ex.answerFailure(e, req.method() + " " + req.uri());
         }
     }
 
@@ -255,16 +251,18 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         ex.requestBytes = req.content().readableBytes();
         if (caller.limits() != null && sc.config.switches().rateLimiting()) {
             long tl = sc.options.nanoTime().getAsLong();
-            ex.permit = sc.limiter.acquire(caller.limitKey(), caller.limits(), ex.estimatedTokens);
-            sc.stats.record(Component.RATE_LIMITER, sc.options.nanoTime().getAsLong() - tl, 0, 0, !ex.permit.allowed());
-            if (!ex.permit.allowed()) {
-                sc.metrics.rejected("key");
-                ex.rejectForLimit(ex.permit, "key " + caller.name());
+            if (sc.limiter.remote()) {
+                // A shared store answers from its own I/O thread: the event loop serves other
+                // connections meanwhile and this request goes on, on its own loop, once it answers.
+                sc.limiter.acquireAsync(caller.limitKey(), caller.limits(), ex.estimatedTokens).whenComplete(
+                        (p, e) -> ctx.executor().execute(() -> ex.afterKeyCheck(caller, tl, p, e)));
+                return;
+            }
+            if (!ex.keyChecked(caller, tl, sc.limiter.acquire(caller.limitKey(), caller.limits(), ex.estimatedTokens))) {
                 return;
             }
         }
-        ex.session = sc.router.begin(cr.model(), new RouteRequest(promptTokens, tags(cr.body()), cr.stream()));
-        ex.nextAttempt();
+        ex.route();
     }
 
     /** {@code metadata.tags} of a request, for tag-based routing. */
@@ -341,7 +339,65 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             this.t0 = t0;
         }
 
+        // ---- the key's limits ----
+
+        /** Takes the key's verdict; false when it refused (and the 429 is on its way). */
+        boolean keyChecked(Caller caller, long checkStart, Permit p) {
+            permit = p;
+            sc.stats.record(Component.RATE_LIMITER, sc.options.nanoTime().getAsLong() - checkStart, 0, 0, !p.allowed());
+            if (!p.allowed()) {
+                sc.metrics.rejected("key");
+                rejectForLimit(p, "key " + caller.name());
+                return false;
+            }
+            return true;
+        }
+
+        /** On the event loop, once a shared store answered the key's check. */
+        void afterKeyCheck(Caller caller, long checkStart, Permit p, Throwable error) {
+            if (error != null) {
+                sc.stats.record(Component.RATE_LIMITER, sc.options.nanoTime().getAsLong() - checkStart, 0, 0, true);
+                answerFailure(error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                        ? error.getCause() : error, "the key's rate-limit check");
+                return;
+            }
+            if (finished) {
+                // The client left while the check was out: the request never ran.
+                p.fail();
+                return;
+            }
+            try {
+                if (keyChecked(caller, checkStart, p)) {
+                    route();
+                }
+            } catch (RuntimeException e) {
+                answerFailure(e, "routing");
+            }
+        }
+
+        /**
+         * Answers what went wrong with OpenAI-shaped JSON: an {@link ApiError} as it says, anything
+         * else as a logged 500 that shows no stack trace.
+         */
+        void answerFailure(Throwable e, String during) {
+            if (e instanceof ApiError a) {
+                sendError(a.status, a.type, a.getMessage(), a.param, 0);
+                return;
+            }
+            sc.options.log().accept("fast-litellm: error handling " + during + ": " + e);
+            if (session != null && call == null) {
+                session.abandon();
+            }
+            sendError(500, "internal_server_error",
+                    "Internal error in the gateway (" + e.getClass().getSimpleName() + "); it has been logged.", null, 0);
+        }
+
         // ---- routing: one attempt after another until one answers or the router gives up ----
+
+        void route() {
+            session = sc.router.begin(request.model(), new RouteRequest(promptTokens, tags(request.body()), request.stream()));
+            nextAttempt();
+        }
 
         void nextAttempt() {
             retryTimer = null;
@@ -374,26 +430,67 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                     continue;
                 }
                 if ((dc.rpm() != null || dc.tpm() != null) && sc.config.switches().rateLimiting()) {
-                    Permit dp = sc.limiter.acquireDeployment(dc.id(), Limits.deployment(
-                            dc.rpm() == null ? Limits.UNLIMITED : dc.rpm(), dc.tpm() == null ? Limits.UNLIMITED : dc.tpm()),
-                            estimatedTokens);
-                    if (!dp.allowed()) {
-                        // Over this deployment's own rpm/tpm: as LiteLLM, a 429 from it; the router cools it or moves on.
-                        lastDeploymentDenial = dp;
-                        sc.metrics.rejected("deployment");
-                        reportFailure(c.deployment(), 429, dp.retryAfterMillis(), ErrorClass.RATE_LIMIT);
+                    Limits limits = Limits.deployment(
+                            dc.rpm() == null ? Limits.UNLIMITED : dc.rpm(), dc.tpm() == null ? Limits.UNLIMITED : dc.tpm());
+                    if (sc.limiter.remote()) {
+                        DeploymentConfig target = dc;
+                        sc.limiter.acquireDeploymentAsync(dc.id(), limits, estimatedTokens).whenComplete(
+                                (dp, e) -> ctx.executor().execute(() -> afterDeploymentCheck(c, target, provider, dp, e)));
+                        return;
+                    }
+                    if (!deploymentAdmits(c, sc.limiter.acquireDeployment(dc.id(), limits, estimatedTokens))) {
                         continue;
                     }
-                    deploymentPermit = dp;
                 }
-                group = c.modelGroup();
-                deployment = dc;
-                routed = c.deployment();
-                providerStart = sc.options.nanoTime().getAsLong();
-                call = provider.chat(new ChatCall(request.kind(), dc, request.body(), request.stream(), request.includeUsage(),
-                        promptTokens, ctx.executor()), this);
+                startCall(c, dc, provider);
                 return;
             }
+        }
+
+        /** Takes a deployment's verdict; false when its own rpm/tpm refused (reported to the router). */
+        private boolean deploymentAdmits(Decision.Call c, Permit dp) {
+            if (!dp.allowed()) {
+                // Over this deployment's own rpm/tpm: as LiteLLM, a 429 from it; the router cools it or moves on.
+                lastDeploymentDenial = dp;
+                sc.metrics.rejected("deployment");
+                reportFailure(c.deployment(), 429, dp.retryAfterMillis(), ErrorClass.RATE_LIMIT);
+                return false;
+            }
+            deploymentPermit = dp;
+            return true;
+        }
+
+        /** On the event loop, once a shared store answered a deployment's check. */
+        private void afterDeploymentCheck(Decision.Call c, DeploymentConfig dc, Provider provider, Permit dp, Throwable error) {
+            if (finished) {
+                // The client left meanwhile; abandon() already gave the router its attempt back.
+                if (dp != null) {
+                    dp.fail();
+                }
+                return;
+            }
+            try {
+                if (error != null) {
+                    throw error instanceof RuntimeException r ? r : new IllegalStateException(error);
+                }
+                if (deploymentAdmits(c, dp)) {
+                    startCall(c, dc, provider);
+                } else {
+                    nextAttempt();
+                }
+            } catch (RuntimeException e) {
+                answerFailure(e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                        ? e.getCause() : e, "the deployment's rate-limit check");
+            }
+        }
+
+        private void startCall(Decision.Call c, DeploymentConfig dc, Provider provider) {
+            group = c.modelGroup();
+            deployment = dc;
+            routed = c.deployment();
+            providerStart = sc.options.nanoTime().getAsLong();
+            call = provider.chat(new ChatCall(request.kind(), dc, request.body(), request.stream(), request.includeUsage(),
+                    promptTokens, ctx.executor()), this);
         }
 
         String lastProblem;
