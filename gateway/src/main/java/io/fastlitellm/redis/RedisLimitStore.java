@@ -4,7 +4,6 @@ import io.fastlitellm.ratelimit.LimitStore;
 import io.fastlitellm.ratelimit.Limits;
 import io.fastlitellm.ratelimit.Permit;
 import io.fastlitellm.ratelimit.RateLimit;
-import io.lettuce.core.ScriptOutputType;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -42,87 +41,106 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class RedisLimitStore implements LimitStore {
 
-    /** Debt cap in microseconds (31 years), as {@code Gcra.MAX_DEBT_NANOS}: forced charges cannot overflow. */
-    private static final String PRELUDE = """
+    /**
+     * LIMITS: the one script of limit state, serving a batch of calls ({@link ScriptBatcher}), each
+     * as if alone and in the order this instance made them, so that a call always sees this
+     * instance's earlier ones (a refund before the next check of the same key). Per call, ARGV holds
+     * {@value #ARGS_PER_CALL} values: the operation ({@code 1} acquire, {@code 2} adjust), then its
+     * arguments, padded with zeros; it returns {@value #RESULTS_PER_CALL} values per call.
+     *
+     * <p>Acquire: requests limit, request interval (us), tokens limit, token interval (us), tokens,
+     * parallel limit; a limit of -1 does not apply. Returns {1, requests left, tokens left} (-1 where
+     * no limit applies) or {0, kind (0 requests, 1 tokens, 2 parallel), wait in us (-1: never)}.
+     *
+     * <p>Adjust: request cost (us), token cost (us), in-flight delta. A positive cost charges (may go
+     * into debt, capped at 10^15 us, 31 years, as {@code Gcra.MAX_DEBT_NANOS}), a negative one
+     * refunds (never beyond a full bucket); in flight never goes below zero. A key Redis does not
+     * hold has nothing to refund or release. Returns {1 or 0, 0, 0}.
+     *
+     * <p>Time is Redis's {@code TIME}, read once per batch.
+     */
+    static final RedisLink.Script LIMITS = RedisLink.Script.of("limits", """
             if redis.replicate_commands then redis.replicate_commands() end
             local t = redis.call('TIME')
             local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
             local MAX_DEBT = 1000000000000000
-            local h = redis.call('HMGET', KEYS[1], 'r', 't', 'p')
-            local rt = tonumber(h[1]) or 0
-            local tt = tonumber(h[2]) or 0
-            local p = tonumber(h[3]) or 0
-            local function save()
-              redis.call('HSET', KEYS[1], 'r', string.format('%.0f', rt), 't', string.format('%.0f', tt), 'p', p)
+            local function save(key, rt, tt, p)
+              redis.call('HSET', key, 'r', string.format('%.0f', rt), 't', string.format('%.0f', tt), 'p', p)
               if p > 0 then
                 -- a slot whose release never comes (an instance died) frees itself within an hour
-                redis.call('PEXPIRE', KEYS[1], 3600000)
+                redis.call('PEXPIRE', key, 3600000)
               else
                 -- idle once both buckets are full again: then the key's state equals a new key's
-                redis.call('PEXPIRE', KEYS[1], math.floor((math.max(rt, tt, now) - now) / 1000) + 1000)
+                redis.call('PEXPIRE', key, math.floor((math.max(rt, tt, now) - now) / 1000) + 1000)
               end
             end
-            """;
-
-    /**
-     * ACQUIRE. ARGV: requests limit, request interval (us), tokens limit, token interval (us), tokens,
-     * parallel limit; a limit of -1 does not apply. Returns {1, requests left, tokens left} (-1 where
-     * no limit applies) or {0, kind (0 requests, 1 tokens, 2 parallel), wait in us (-1: never)}.
-     */
-    static final RedisLink.Script ACQUIRE = RedisLink.Script.of("acquire", PRELUDE + """
-            local rl, ri = tonumber(ARGV[1]), tonumber(ARGV[2])
-            local tl, ti, n = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-            local pl = tonumber(ARGV[6])
-            local rleft, tleft = -1, -1
-            if rl >= 0 then
-              if rl < 1 then return {0, 0, -1} end
-              local nr = math.max(rt, now) + ri
-              local cap = rl * ri
-              if nr - now > cap then return {0, 0, nr - now - cap} end
-              rt = nr
-              rleft = math.floor((cap - (nr - now)) / ri)
-            end
-            if tl >= 0 then
-              local cap = tl * ti
-              if n > 0 then
-                if n > tl then return {0, 1, -1} end
-                local nt = math.max(tt, now) + n * ti
-                if nt - now > cap then return {0, 1, nt - now - cap} end
-                tt = nt
+            local function acquire(KEY, A)
+              local h = redis.call('HMGET', KEY, 'r', 't', 'p')
+              local rt = tonumber(h[1]) or 0
+              local tt = tonumber(h[2]) or 0
+              local p = tonumber(h[3]) or 0
+              local rl, ri = tonumber(ARGV[A + 1]), tonumber(ARGV[A + 2])
+              local tl, ti, n = tonumber(ARGV[A + 3]), tonumber(ARGV[A + 4]), tonumber(ARGV[A + 5])
+              local pl = tonumber(ARGV[A + 6])
+              local rleft, tleft = -1, -1
+              if rl >= 0 then
+                if rl < 1 then return 0, 0, -1 end
+                local nr = math.max(rt, now) + ri
+                local cap = rl * ri
+                if nr - now > cap then return 0, 0, nr - now - cap end
+                rt = nr
+                rleft = math.floor((cap - (nr - now)) / ri)
               end
-              local debt = math.max(tt, now) - now
-              if debt >= cap then tleft = 0 else tleft = math.floor((cap - debt) / math.max(ti, 1)) end
+              if tl >= 0 then
+                local cap = tl * ti
+                if n > 0 then
+                  if n > tl then return 0, 1, -1 end
+                  local nt = math.max(tt, now) + n * ti
+                  if nt - now > cap then return 0, 1, nt - now - cap end
+                  tt = nt
+                end
+                local debt = math.max(tt, now) - now
+                if debt >= cap then tleft = 0 else tleft = math.floor((cap - debt) / math.max(ti, 1)) end
+              end
+              if pl >= 0 then
+                if p >= pl then return 0, 2, 0 end
+                p = p + 1
+              end
+              save(KEY, rt, tt, p)
+              return 1, rleft, tleft
             end
-            if pl >= 0 then
-              if p >= pl then return {0, 2, 0} end
-              p = p + 1
-            end
-            save()
-            return {1, rleft, tleft}
-            """);
-
-    /**
-     * ADJUST. ARGV: request cost (us), token cost (us), in-flight delta. A positive cost charges (may
-     * go into debt, capped), a negative one refunds (never beyond a full bucket); in flight never goes
-     * below zero. A key Redis does not hold has nothing to refund or release.
-     */
-    static final RedisLink.Script ADJUST = RedisLink.Script.of("adjust", PRELUDE + """
-            local rc, tc, pd = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-            if not h[1] and not h[2] and not h[3] and rc <= 0 and tc <= 0 then return 0 end
             local function adj(tat, c)
               if c == 0 then return tat end
               local base = math.max(tat, now)
               if c > 0 then return math.min(base + c, now + MAX_DEBT) end
               return math.max(base + c, now)
             end
-            rt = adj(rt, rc)
-            tt = adj(tt, tc)
-            p = math.max(0, p + pd)
-            save()
-            return 1
+            local function adjust(KEY, A)
+              local rc, tc, pd = tonumber(ARGV[A + 1]), tonumber(ARGV[A + 2]), tonumber(ARGV[A + 3])
+              local h = redis.call('HMGET', KEY, 'r', 't', 'p')
+              if not h[1] and not h[2] and not h[3] and rc <= 0 and tc <= 0 then return 0, 0, 0 end
+              save(KEY, adj(tonumber(h[1]) or 0, rc), adj(tonumber(h[2]) or 0, tc), math.max(0, (tonumber(h[3]) or 0) + pd))
+              return 1, 0, 0
+            end
+            local out = {}
+            for i = 1, #KEYS do
+              local a = (i - 1) * 7
+              local x, y, z
+              if ARGV[a + 1] == '1' then x, y, z = acquire(KEYS[i], a + 1) else x, y, z = adjust(KEYS[i], a + 1) end
+              out[#out + 1] = x
+              out[#out + 1] = y
+              out[#out + 1] = z
+            end
+            return out
             """);
 
+    /** Values per call in {@link #LIMITS}'s ARGV (the operation, then six arguments), and in its answer. */
+    static final int ARGS_PER_CALL = 7;
+    static final int RESULTS_PER_CALL = 3;
+
     private final RedisLink link;
+    /** Checks and adjustments go, in order, in batches shared by every store on this link (see ScriptBatcher). */
+    private final ScriptBatcher batches;
     private final String prefix;
     private final LimitStore local;
     private final SharedStateMetrics metrics;
@@ -133,9 +151,10 @@ final class RedisLimitStore implements LimitStore {
     /** Releases Redis did not get, per key: sent again by {@link #cleanup}. */
     private final Map<String, AtomicLong> pendingReleases = new ConcurrentHashMap<>();
 
-    RedisLimitStore(RedisLink link, String prefix, LimitStore local, SharedStateMetrics metrics,
-                    java.util.function.Function<String, ? extends RuntimeException> refusal) {
+    RedisLimitStore(RedisLink link, ScriptBatcher batches, String prefix, LimitStore local,
+                    SharedStateMetrics metrics, java.util.function.Function<String, ? extends RuntimeException> refusal) {
         this.link = link;
+        this.batches = batches;
         this.refusal = refusal;
         this.prefix = prefix;
         this.local = local;
@@ -185,7 +204,7 @@ final class RedisLimitStore implements LimitStore {
     }
 
     /**
-     * Sends the ACQUIRE script and completes from Lettuce's I/O thread when Redis answers, or from
+     * Sends an acquire (in the next LIMITS batch) and completes from Lettuce's I/O thread when Redis answers, or from
      * the budget timer when it has not answered within the budget (then by the failure policy). The
      * first of the two to {@code claim} the verdict writes {@code out}; a Redis grant that loses the
      * race to the timer is undone on Redis, since the request went by the fallback's verdict.
@@ -198,7 +217,11 @@ final class RedisLimitStore implements LimitStore {
         if (!link.up()) {
             return fallbackAsync(key, limits, tokens, nowNanos, out, null);
         }
-        CompletableFuture<List<Object>> f = link.run(ACQUIRE, ScriptOutputType.MULTI, new String[] {redisKey(key)},
+        // A check that falls back after waiting must not reach the local store with the time it was
+        // asked at: checks that fell back at once meanwhile are later, and a GCRA bucket given an
+        // earlier "now" after a later one refuses what it should admit.
+        long asked = System.nanoTime();
+        CompletableFuture<List<Object>> f = batches.submit(redisKey(key), "1",
                 Long.toString(limits.requests()), Long.toString(intervalMicros(limits, limits.requests())),
                 Long.toString(limits.tokens()), Long.toString(intervalMicros(limits, limits.tokens())),
                 Long.toString(tokens), Long.toString(limits.maxParallel()));
@@ -207,14 +230,8 @@ final class RedisLimitStore implements LimitStore {
         long budgetNanos = link.settings().budget().toNanos();
         ScheduledFuture<?> timer = link.budgetTimer().schedule(() -> {
             if (claimed.compareAndSet(false, true)) {
-                fallbackAsync(key, limits, tokens, nowNanos, out,
-                        "did not answer within " + link.settings().budget().toMillis() + " ms").whenComplete((ok, e) -> {
-                    if (e == null) {
-                        verdict.complete(ok);
-                    } else {
-                        verdict.completeExceptionally(e);
-                    }
-                });
+                settle(verdict, fallbackAsync(key, limits, tokens, nowNanos + (System.nanoTime() - asked), out,
+                        "did not answer within " + link.settings().budget().toMillis() + " ms"));
             }
         }, budgetNanos, TimeUnit.NANOSECONDS);
         f.whenComplete((r, e) -> {
@@ -227,13 +244,8 @@ final class RedisLimitStore implements LimitStore {
             }
             timer.cancel(false);
             if (e != null) {
-                fallbackAsync(key, limits, tokens, nowNanos, out, RedisLink.failure(e).getMessage()).whenComplete((ok, e2) -> {
-                    if (e2 == null) {
-                        verdict.complete(ok);
-                    } else {
-                        verdict.completeExceptionally(e2);
-                    }
-                });
+                settle(verdict, fallbackAsync(key, limits, tokens, nowNanos + (System.nanoTime() - asked), out,
+                        RedisLink.failure(e).getMessage()));
                 return;
             }
             metrics.redisChecks.increment();
@@ -247,6 +259,17 @@ final class RedisLimitStore implements LimitStore {
             }
         });
         return verdict;
+    }
+
+    /** Completes {@code verdict} as the (already complete) {@code fallback} completed. */
+    private static void settle(CompletableFuture<Boolean> verdict, CompletableFuture<Boolean> fallback) {
+        fallback.whenComplete((ok, e) -> {
+            if (e == null) {
+                verdict.complete(ok);
+            } else {
+                verdict.completeExceptionally(e);
+            }
+        });
     }
 
     private CompletableFuture<Boolean> fallbackAsync(String key, Limits limits, long tokens, long nowNanos, Permit out,
@@ -284,10 +307,10 @@ final class RedisLimitStore implements LimitStore {
         return ok;
     }
 
-    /** Sends an ADJUST without waiting; when Redis cannot take it, {@code onFailure} runs. */
-    private CompletableFuture<Object> send(String key, long requestCost, long tokenCost, long inFlightDelta) {
-        return link.run(ADJUST, ScriptOutputType.INTEGER, new String[] {redisKey(key)},
-                Long.toString(requestCost), Long.toString(tokenCost), Long.toString(inFlightDelta));
+    /** Sends an adjust (in the next LIMITS batch) without waiting; the future fails when Redis cannot take it. */
+    private CompletableFuture<List<Object>> send(String key, long requestCost, long tokenCost, long inFlightDelta) {
+        return batches.submit(redisKey(key), "2",
+                Long.toString(requestCost), Long.toString(tokenCost), Long.toString(inFlightDelta), "0", "0", "0");
     }
 
     @Override

@@ -36,16 +36,19 @@ public final class RedisState implements AutoCloseable {
     private static final LongSupplier WALL_CLOCK = wallClock();
 
     /** Named here so that their classes (which register them) are loaded before the first connect. */
-    static final List<RedisLink.Script> SCRIPTS = List.of(RedisLimitStore.ACQUIRE, RedisLimitStore.ADJUST,
+    static final List<RedisLink.Script> SCRIPTS = List.of(RedisLimitStore.LIMITS,
             RedisDeploymentStateStore.SYNC, RedisDeploymentStateStore.COOLDOWN);
 
     private final RedisLink link;
+    private final ScriptBatcher limitBatches;
     private final SharedStateMetrics metrics;
     private final List<RedisDeploymentStateStore> routerStores = new CopyOnWriteArrayList<>();
     private final List<Runnable> afterRefresh = new CopyOnWriteArrayList<>();
 
     private RedisState(RedisSettings settings, Consumer<String> log, LongSupplier nanoTime) {
         this.link = new RedisLink(settings, log);
+        this.limitBatches = new ScriptBatcher(link, RedisLimitStore.LIMITS, RedisLimitStore.ARGS_PER_CALL,
+                RedisLimitStore.RESULTS_PER_CALL);
         this.metrics = new SharedStateMetrics(nanoTime, log);
         link.background().scheduleWithFixedDelay(this::refresh, REFRESH_MILLIS, REFRESH_MILLIS, TimeUnit.MILLISECONDS);
     }
@@ -80,7 +83,7 @@ public final class RedisState implements AutoCloseable {
         if (scope == null || scope.isEmpty() || scope.indexOf('{') >= 0 || scope.indexOf('}') >= 0 || scope.indexOf(':') >= 0) {
             throw new IllegalArgumentException("scope: '" + scope + "' (expected: a short name without '{', '}' or ':', such as \"k\")");
         }
-        return new RedisLimitStore(link, "fl:" + scope + ":", LimitStore.inMemory(maxLocalKeys), metrics, refusal);
+        return new RedisLimitStore(link, limitBatches, "fl:" + scope + ":", LimitStore.inMemory(maxLocalKeys), metrics, refusal);
     }
 
     /**

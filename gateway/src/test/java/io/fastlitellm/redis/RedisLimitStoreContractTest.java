@@ -105,4 +105,41 @@ class RedisLimitStoreContractTest extends LimitStoreContract {
         long ttl = Long.parseLong(REDIS.command("PTTL {fl:tagged:user-1}").substring(1));
         assertThat(ttl).isBetween(1L, 2_000L);
     }
+
+    /** The EVALSHA calls Redis has counted since it started (INFO commandstats), as a one-line reply. */
+    private static long scriptsRun() {
+        String head = REDIS.command("EVAL \"return {ok=string.match(redis.call('INFO', 'commandstats'),"
+                + " 'cmdstat_evalsha:calls=(%d+)') or '0'}\" 0");
+        assertThat(head).startsWith("+");
+        return Long.parseLong(head.substring(1));
+    }
+
+    /**
+     * Checks made while one batch is out go together in the next script, each still exact: 400
+     * checks on a key with rpm_limit 100 admit exactly 100 in at most 5 scripts (one sent at once,
+     * the rest held by a paused Redis, then 128 a script).
+     */
+    @Test
+    void checksMadeWhileABatchIsOutGoInOneScriptAndStayExact() throws Exception {
+        LimitStore store = newStore();
+        RateLimiter limiter = new RateLimiter(store, newStore(), System::nanoTime);
+        Limits rpm100 = Limits.key(100, Limits.UNLIMITED, Limits.UNLIMITED);
+        assertThat(limiter.acquire("warm", rpm100, 0).allowed()).isTrue(); // connected, scripts loaded
+        long before = scriptsRun();
+        assertThat(REDIS.command("CLIENT PAUSE 300 ALL")).isEqualTo("+OK");
+        java.util.List<java.util.concurrent.CompletableFuture<io.fastlitellm.ratelimit.Permit>> checks = new java.util.ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            checks.add(limiter.acquireAsync("k", rpm100, 0));
+        }
+        int admitted = 0;
+        for (var c : checks) {
+            if (c.get(10, java.util.concurrent.TimeUnit.SECONDS).allowed()) {
+                admitted++;
+            }
+        }
+        assertThat(admitted).isEqualTo(100);
+        assertThat(redis.metrics().localChecks()).isZero();
+        // scriptsRun() itself is no script; the 400 checks took 1 + ceil(399 / 128) = 5 at most.
+        assertThat(scriptsRun() - before).isBetween(1L, 5L);
+    }
 }
