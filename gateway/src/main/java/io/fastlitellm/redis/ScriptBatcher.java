@@ -5,12 +5,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Group commit for a per-key script: calls that arrive while one batch is out on Redis wait in a
- * queue and go together, as one script over all their keys, when it comes back. With nothing out,
- * a call goes at once, so an idle gateway pays one round trip as before; under load, N concurrent
+ * Group commit for a per-key script: calls that arrive while batches are out on Redis wait in a
+ * queue and go together, as one script over all their keys, when one comes back. With a batch
+ * slot free, a call goes at once, so an idle gateway pays one round trip as before; under load, N concurrent
  * checks cost one script, one write and one read on each side instead of N, which is what bounds a
  * Redis-backed gateway on a few cores (docs/benchmarks/redis.md).
  *
@@ -20,15 +20,22 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * each call in a batch is as atomic as it was on its own. Because one script touches many keys,
  * batches need a single Redis (or keys of one Cluster slot), which is what the gateway connects to.
  *
- * <p>Concurrency: any thread submits (a lock-free queue); {@code sending} admits one batch out at a
- * time; the thread that completes a batch (Lettuce's I/O thread) hands out its results and sends
- * the next. Each call's future completes exactly once: with its own results, or with the batch's
+ * <p>Concurrency: any thread submits (a lock-free queue); {@code inFlight} admits
+ * {@link #MAX_IN_FLIGHT} batches out at a time; a batch is formed and handed to the connection under
+ * {@code sendLock}, so batches keep the queue's order on the one connection; the thread that
+ * completes a batch (Lettuce's I/O thread) sends the next and hands out its results. Each call's future completes exactly once: with its own results, or with the batch's
  * failure.
  */
 final class ScriptBatcher {
 
     /** Keys per script at most, so that one script holds Redis for well under a millisecond. */
     static final int MAX_BATCH = 128;
+
+    /**
+     * Batches out at once. One would make a call wait a whole round trip for the batch ahead of it;
+     * a few keep the connection busy (Redis runs them back to back) while still batching under load.
+     */
+    static final int MAX_IN_FLIGHT = 2;
 
     private record Call(String key, String[] args, CompletableFuture<List<Object>> result) {
     }
@@ -38,7 +45,9 @@ final class ScriptBatcher {
     private final int argsPerKey;
     private final int resultsPerKey;
     private final ConcurrentLinkedQueue<Call> queue = new ConcurrentLinkedQueue<>();
-    private final AtomicBoolean sending = new AtomicBoolean();
+    /** Batches out on Redis now, at most {@link #MAX_IN_FLIGHT}. */
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final Object sendLock = new Object();
 
     ScriptBatcher(RedisLink link, RedisLink.Script script, int argsPerKey, int resultsPerKey) {
         this.link = link;
@@ -59,42 +68,60 @@ final class ScriptBatcher {
     }
 
     private void sendNext() {
-        // Whoever finds the queue non-empty and nothing out sends; a submit racing with the end of
-        // a batch is seen by one of the two re-checks.
-        while (!queue.isEmpty() && sending.compareAndSet(false, true)) {
-            List<Call> batch = new ArrayList<>(Math.min(queue.size(), MAX_BATCH));
-            Call c;
-            while (batch.size() < MAX_BATCH && (c = queue.poll()) != null) {
-                batch.add(c);
+        // Whoever finds the queue non-empty and a batch slot free sends; a submit racing with the
+        // end of a batch is seen by one of the two re-checks.
+        while (!queue.isEmpty() && reserve()) {
+            List<Call> batch;
+            CompletableFuture<List<Object>> sent;
+            // Forming a batch and handing it to the connection happen under one lock, so batches
+            // reach Redis in the order their calls were queued.
+            synchronized (sendLock) {
+                batch = new ArrayList<>(Math.min(queue.size(), MAX_BATCH));
+                Call c;
+                while (batch.size() < MAX_BATCH && (c = queue.poll()) != null) {
+                    batch.add(c);
+                }
+                if (batch.isEmpty()) {
+                    inFlight.decrementAndGet();
+                    continue;
+                }
+                String[] keys = new String[batch.size()];
+                String[] args = new String[batch.size() * argsPerKey];
+                for (int i = 0; i < batch.size(); i++) {
+                    keys[i] = batch.get(i).key;
+                    System.arraycopy(batch.get(i).args, 0, args, i * argsPerKey, argsPerKey);
+                }
+                sent = link.run(script, ScriptOutputType.MULTI, keys, args);
             }
-            if (batch.isEmpty()) {
-                sending.set(false);
-                continue;
-            }
-            String[] keys = new String[batch.size()];
-            String[] args = new String[batch.size() * argsPerKey];
-            for (int i = 0; i < batch.size(); i++) {
-                keys[i] = batch.get(i).key;
-                System.arraycopy(batch.get(i).args, 0, args, i * argsPerKey, argsPerKey);
-            }
-            CompletableFuture<List<Object>> sent = link.run(script, ScriptOutputType.MULTI, keys, args);
+            List<Call> done = batch;
             sent.whenComplete((results, error) -> {
-                sending.set(false);
+                inFlight.decrementAndGet();
                 // Send what queued meanwhile before handing out results: their callbacks may be slow.
                 sendNext();
-                for (int i = 0; i < batch.size(); i++) {
-                    CompletableFuture<List<Object>> f = batch.get(i).result;
+                for (int i = 0; i < done.size(); i++) {
+                    CompletableFuture<List<Object>> f = done.get(i).result;
                     if (error != null) {
                         f.completeExceptionally(error);
                     } else if (results == null || results.size() < (i + 1) * resultsPerKey) {
                         f.completeExceptionally(new SharedStateUnavailableException("answered " + script.name()
-                                + " with " + (results == null ? 0 : results.size()) + " values for " + batch.size() + " keys"));
+                                + " with " + (results == null ? 0 : results.size()) + " values for " + done.size() + " keys"));
                     } else {
                         f.complete(results.subList(i * resultsPerKey, (i + 1) * resultsPerKey));
                     }
                 }
             });
-            return;
         }
+    }
+
+    /** Takes one of the {@link #MAX_IN_FLIGHT} batch slots, if one is free. */
+    private boolean reserve() {
+        int n;
+        do {
+            n = inFlight.get();
+            if (n >= MAX_IN_FLIGHT) {
+                return false;
+            }
+        } while (!inFlight.compareAndSet(n, n + 1));
+        return true;
     }
 }
