@@ -56,6 +56,19 @@ public interface LimitStore {
         }
     }
 
+    /**
+     * {@code key} in this store and {@code otherKey} in {@code other} checked as one operation,
+     * without waiting: both are consumed or neither (a request's virtual key and the deployment it
+     * was routed to, in one round trip to a shared store). When {@code other} refuses, {@code out}
+     * is filled with {@link Permit#notTaken}. Returns null when this store cannot check together
+     * with {@code other}; the caller then checks one after the other (see {@link RateLimiter}).
+     */
+    default CompletableFuture<Boolean> tryAcquireWithAsync(String key, Limits limits, Permit out, LimitStore other,
+                                                           String otherKey, Limits otherLimits, Permit otherOut,
+                                                           long tokens, long nowNanos) {
+        return null;
+    }
+
     /** Charges ({@code tokens > 0}) or refunds ({@code < 0}) tokens after the fact; see {@link TokenBucket}. */
     void adjustTokens(String key, Limits limits, long tokens, long nowNanos);
 

@@ -63,6 +63,8 @@ public final class Permit {
         this.reservedTokens = reservedTokens;
         this.next = null;
         this.allowed = false;
+        this.denied = NONE;
+        this.retryAfterNanos = 0;
         this.done = 0;
     }
 
@@ -77,6 +79,18 @@ public final class Permit {
         this.requestsRemaining = requestsRemaining;
         this.tokensRemaining = tokensRemaining;
         this.debts = false;
+    }
+
+    /**
+     * For {@link LimitStore} implementations that check two stores as one
+     * ({@link LimitStore#tryAcquireWithAsync}): this store's limits would have admitted the request,
+     * but the other's refused, so nothing was consumed here. The permit counts as allowed (the
+     * refusal is the other permit's, once {@link #and linked}) and its lifecycle methods do nothing,
+     * as after {@link #cancel()}.
+     */
+    public void notTaken(long requestsRemaining, long tokensRemaining) {
+        grant(requestsRemaining, tokensRemaining);
+        done |= CANCELLED;
     }
 
     /**
@@ -138,7 +152,10 @@ public final class Permit {
         return p == null ? NONE : p.denied;
     }
 
-    /** The limit that refused, as configured ({@code "key rpm_limit"}, {@code "deployment tpm"}, ...), or null. */
+    /**
+     * The limit that refused, as configured ({@code "key rpm_limit"}, {@code "deployment tpm"}, ...),
+     * or null when allowed or never checked.
+     */
     public String deniedLimit() {
         Permit p = refusing();
         if (p == null) {
@@ -148,7 +165,8 @@ public final class Permit {
             case REQUESTS -> p.limits.requestName;
             case TOKENS -> p.limits.tokenName;
             case PARALLEL -> p.limits.parallelName;
-            default -> "rate limiter maxKeys";
+            case CAPACITY -> "rate limiter maxKeys";
+            default -> null; // not checked (the other limit of a pair refused first)
         };
     }
 

@@ -94,14 +94,63 @@ public final class RateLimiter {
         return tryAcquireAsync(deployments, deploymentId, deploymentLimits, estimatedTokens);
     }
 
+    /**
+     * A request's key and deployment permits, checked as one: both consumed, or neither. When the
+     * key refused, the deployment was not looked at ({@code deployment.allowed()} is false and it
+     * names no limit); when the deployment refused, the key's permit is allowed but holds nothing
+     * (its lifecycle methods do nothing).
+     */
+    public record KeyAndDeployment(Permit key, Permit deployment) {
+        public boolean allowed() {
+            return key.allowed() && deployment.allowed();
+        }
+    }
+
+    /**
+     * Key and deployment as one, without waiting: the same verdicts as
+     * {@link #acquire(String, Limits, String, Limits, long)}, all or none, kept as two permits so
+     * that the deployment's can end (a failed call, a retry elsewhere) while the key's goes on. A
+     * shared store that checks both in one operation ({@link LimitStore#tryAcquireWithAsync}) takes
+     * one round trip; otherwise the key is checked, then the deployment, and the key's consumption
+     * is undone when the deployment refuses.
+     */
+    public CompletableFuture<KeyAndDeployment> acquireAsync(String key, Limits keyLimits, String deploymentId,
+                                                            Limits deploymentLimits, long estimatedTokens) {
+        Permit keyPermit = new Permit();
+        Permit deploymentPermit = new Permit();
+        prepare(keys, key, keyLimits, estimatedTokens, keyPermit);
+        prepare(deployments, deploymentId, deploymentLimits, estimatedTokens, deploymentPermit);
+        KeyAndDeployment both = new KeyAndDeployment(keyPermit, deploymentPermit);
+        if (!keyLimits.isUnlimited() && !deploymentLimits.isUnlimited()) {
+            CompletableFuture<Boolean> one = keys.tryAcquireWithAsync(key, keyLimits, keyPermit, deployments,
+                    deploymentId, deploymentLimits, deploymentPermit, estimatedTokens, nanoTime.getAsLong());
+            if (one != null) {
+                return one.thenApply(ok -> both);
+            }
+        }
+        return check(keys, key, keyLimits, estimatedTokens, keyPermit).thenCompose(k -> !k
+                ? CompletableFuture.completedFuture(both)
+                : check(deployments, deploymentId, deploymentLimits, estimatedTokens, deploymentPermit).thenApply(d -> {
+                    if (!d) {
+                        keyPermit.cancel();
+                    }
+                    return both;
+                }));
+    }
+
+    /** One prepared permit's check, without waiting. */
+    private CompletableFuture<Boolean> check(LimitStore store, String key, Limits limits, long tokens, Permit permit) {
+        if (limits.isUnlimited()) {
+            permit.grant(Limits.UNLIMITED, Limits.UNLIMITED);
+            return CompletableFuture.completedFuture(true);
+        }
+        return store.tryAcquireAsync(key, limits, tokens, nanoTime.getAsLong(), permit);
+    }
+
     private CompletableFuture<Permit> tryAcquireAsync(LimitStore store, String key, Limits limits, long tokens) {
         Permit permit = new Permit();
         prepare(store, key, limits, tokens, permit);
-        if (limits.isUnlimited()) {
-            permit.grant(Limits.UNLIMITED, Limits.UNLIMITED);
-            return CompletableFuture.completedFuture(permit);
-        }
-        return store.tryAcquireAsync(key, limits, tokens, nanoTime.getAsLong(), permit).thenApply(ok -> permit);
+        return check(store, key, limits, tokens, permit).thenApply(ok -> permit);
     }
 
     /**

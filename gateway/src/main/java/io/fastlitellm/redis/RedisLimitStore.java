@@ -13,6 +13,8 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * A {@link LimitStore} shared by every gateway instance through Redis: the same algorithm as the
@@ -45,17 +47,23 @@ final class RedisLimitStore implements LimitStore {
      * LIMITS: the one script of limit state, serving a batch of calls ({@link ScriptBatcher}), each
      * as if alone and in the order this instance made them, so that a call always sees this
      * instance's earlier ones (a refund before the next check of the same key). Per call, ARGV holds
-     * {@value #ARGS_PER_CALL} values: the operation ({@code 1} acquire, {@code 2} adjust), then its
-     * arguments, padded with zeros; it returns {@value #RESULTS_PER_CALL} values per call.
+     * the operation, then its arguments; KEYS its one or two keys:
      *
-     * <p>Acquire: requests limit, request interval (us), tokens limit, token interval (us), tokens,
-     * parallel limit; a limit of -1 does not apply. Returns {1, requests left, tokens left} (-1 where
-     * no limit applies) or {0, kind (0 requests, 1 tokens, 2 parallel), wait in us (-1: never)}.
-     *
-     * <p>Adjust: request cost (us), token cost (us), in-flight delta. A positive cost charges (may go
-     * into debt, capped at 10^15 us, 31 years, as {@code Gcra.MAX_DEBT_NANOS}), a negative one
-     * refunds (never beyond a full bucket); in flight never goes below zero. A key Redis does not
-     * hold has nothing to refund or release. Returns {1 or 0, 0, 0}.
+     * <ul>
+     *   <li>{@code 1} acquire, one key, six arguments: requests limit, request interval (us), tokens
+     *       limit, token interval (us), tokens, parallel limit; a limit of -1 does not apply. Returns
+     *       {1, requests left, tokens left} (-1 where no limit applies) or {0, kind (0 requests, 1
+     *       tokens, 2 parallel), wait in us (-1: never)}.</li>
+     *   <li>{@code 2} adjust, one key, three arguments: request cost (us), token cost (us), in-flight
+     *       delta. A positive cost charges (may go into debt, capped at 10^15 us, 31 years, as
+     *       {@code Gcra.MAX_DEBT_NANOS}), a negative one refunds (never beyond a full bucket); in
+     *       flight never goes below zero. A key Redis does not hold has nothing to refund or
+     *       release. Returns {1 or 0}.</li>
+     *   <li>{@code 3} acquire two keys as one (a virtual key and the deployment a request was
+     *       routed to), twelve arguments (the six of each): both are consumed or neither. Returns
+     *       the six values of the two acquires; the one not consumed because the other refused
+     *       answers -2 in place of 1 (and, for the second, 0 0 when it was not looked at).</li>
+     * </ul>
      *
      * <p>Time is Redis's {@code TIME}, read once per batch.
      */
@@ -74,7 +82,8 @@ final class RedisLimitStore implements LimitStore {
                 redis.call('PEXPIRE', key, math.floor((math.max(rt, tt, now) - now) / 1000) + 1000)
               end
             end
-            local function acquire(KEY, A)
+            -- The verdict for KEY with the six limits at ARGV[A + 1..6], and the state to save if it passes.
+            local function check(KEY, A)
               local h = redis.call('HMGET', KEY, 'r', 't', 'p')
               local rt = tonumber(h[1]) or 0
               local tt = tonumber(h[2]) or 0
@@ -106,8 +115,21 @@ final class RedisLimitStore implements LimitStore {
                 if p >= pl then return 0, 2, 0 end
                 p = p + 1
               end
-              save(KEY, rt, tt, p)
-              return 1, rleft, tleft
+              return 1, rleft, tleft, rt, tt, p
+            end
+            local function acquire(KEY, A)
+              local ok, x, y, rt, tt, p = check(KEY, A)
+              if ok == 1 then save(KEY, rt, tt, p) end
+              return {ok, x, y}
+            end
+            local function pair(K1, K2, A)
+              local ok, x, y, rt, tt, p = check(K1, A)
+              if ok == 0 then return {0, x, y, -2, 0, 0} end
+              local ok2, x2, y2, rt2, tt2, p2 = check(K2, A + 6)
+              if ok2 == 0 then return {-2, x, y, 0, x2, y2} end
+              save(K1, rt, tt, p)
+              save(K2, rt2, tt2, p2)
+              return {1, x, y, 1, x2, y2}
             end
             local function adj(tat, c)
               if c == 0 then return tat end
@@ -118,25 +140,25 @@ final class RedisLimitStore implements LimitStore {
             local function adjust(KEY, A)
               local rc, tc, pd = tonumber(ARGV[A + 1]), tonumber(ARGV[A + 2]), tonumber(ARGV[A + 3])
               local h = redis.call('HMGET', KEY, 'r', 't', 'p')
-              if not h[1] and not h[2] and not h[3] and rc <= 0 and tc <= 0 then return 0, 0, 0 end
+              if not h[1] and not h[2] and not h[3] and rc <= 0 and tc <= 0 then return {0} end
               save(KEY, adj(tonumber(h[1]) or 0, rc), adj(tonumber(h[2]) or 0, tc), math.max(0, (tonumber(h[3]) or 0) + pd))
-              return 1, 0, 0
+              return {1}
             end
             local out = {}
-            for i = 1, #KEYS do
-              local a = (i - 1) * 7
-              local x, y, z
-              if ARGV[a + 1] == '1' then x, y, z = acquire(KEYS[i], a + 1) else x, y, z = adjust(KEYS[i], a + 1) end
-              out[#out + 1] = x
-              out[#out + 1] = y
-              out[#out + 1] = z
+            local k, a = 1, 0
+            while k <= #KEYS do
+              local op, r = ARGV[a + 1], nil
+              if op == '1' then
+                r = acquire(KEYS[k], a + 1); k = k + 1; a = a + 7
+              elseif op == '2' then
+                r = adjust(KEYS[k], a + 1); k = k + 1; a = a + 4
+              else
+                r = pair(KEYS[k], KEYS[k + 1], a + 1); k = k + 2; a = a + 13
+              end
+              for j = 1, #r do out[#out + 1] = r[j] end
             end
             return out
             """);
-
-    /** Values per call in {@link #LIMITS}'s ARGV (the operation, then six arguments), and in its answer. */
-    static final int ARGS_PER_CALL = 7;
-    static final int RESULTS_PER_CALL = 3;
 
     private final RedisLink link;
     /** Checks and adjustments go, in order, in batches shared by every store on this link (see ScriptBatcher). */
@@ -167,6 +189,16 @@ final class RedisLimitStore implements LimitStore {
      */
     String redisKey(String key) {
         return "{" + prefix + key + "}";
+    }
+
+    /** The six acquire arguments of {@code limits} for {@code tokens}, into {@code args} from {@code at}. */
+    private static void limitArgs(Limits limits, long tokens, String[] args, int at) {
+        args[at] = Long.toString(limits.requests());
+        args[at + 1] = Long.toString(intervalMicros(limits, limits.requests()));
+        args[at + 2] = Long.toString(limits.tokens());
+        args[at + 3] = Long.toString(intervalMicros(limits, limits.tokens()));
+        args[at + 4] = Long.toString(tokens);
+        args[at + 5] = Long.toString(limits.maxParallel());
     }
 
     private static long intervalMicros(Limits limits, long limit) {
@@ -204,10 +236,9 @@ final class RedisLimitStore implements LimitStore {
     }
 
     /**
-     * Sends an acquire (in the next LIMITS batch) and completes from Lettuce's I/O thread when Redis answers, or from
-     * the budget timer when it has not answered within the budget (then by the failure policy). The
-     * first of the two to {@code claim} the verdict writes {@code out}; a Redis grant that loses the
-     * race to the timer is undone on Redis, since the request went by the fallback's verdict.
+     * Sends an acquire (in the next LIMITS batch) and completes from Lettuce's I/O thread when Redis
+     * answers, or from the budget timer when it has not answered within the budget (then by the
+     * failure policy); see {@link #decide}.
      */
     @Override
     public CompletableFuture<Boolean> tryAcquireAsync(String key, Limits limits, long tokens, long nowNanos, Permit out) {
@@ -221,41 +252,115 @@ final class RedisLimitStore implements LimitStore {
         // asked at: checks that fell back at once meanwhile are later, and a GCRA bucket given an
         // earlier "now" after a later one refuses what it should admit.
         long asked = System.nanoTime();
-        CompletableFuture<List<Object>> f = batches.submit(redisKey(key), "1",
-                Long.toString(limits.requests()), Long.toString(intervalMicros(limits, limits.requests())),
-                Long.toString(limits.tokens()), Long.toString(intervalMicros(limits, limits.tokens())),
-                Long.toString(tokens), Long.toString(limits.maxParallel()));
+        String[] args = new String[7];
+        args[0] = "1";
+        limitArgs(limits, tokens, args, 1);
+        return decide(batches.submit(new String[] {redisKey(key)}, args, 3), asked,
+                why -> fallbackAsync(key, limits, tokens, nowNanos + (System.nanoTime() - asked), out, why),
+                r -> {
+                    metrics.redisChecks.increment();
+                    return verdict(r, 0, out);
+                },
+                r -> {
+                    if ((Long) r.get(0) == 1) {
+                        undo(key, limits, tokens);
+                    }
+                });
+    }
+
+    /**
+     * Key and deployment in one call of the script (operation 3), when {@code other} is a store on
+     * the same connection: both consumed or neither, one round trip. Past the budget or without
+     * Redis, both are checked on the local fallback stores, the first undone there if the second
+     * refuses.
+     */
+    @Override
+    public CompletableFuture<Boolean> tryAcquireWithAsync(String key, Limits limits, Permit out, LimitStore other,
+                                                          String otherKey, Limits otherLimits, Permit otherOut,
+                                                          long tokens, long nowNanos) {
+        if (!(other instanceof RedisLimitStore o) || o.batches != batches) {
+            return null;
+        }
+        if (tokens < 0) {
+            throw new IllegalArgumentException("tokens: " + tokens + " (expected: >= 0)");
+        }
+        if (!link.up()) {
+            return fallbackPairAsync(key, limits, out, o, otherKey, otherLimits, otherOut, tokens, nowNanos, null);
+        }
+        long asked = System.nanoTime();
+        String[] args = new String[13];
+        args[0] = "3";
+        limitArgs(limits, tokens, args, 1);
+        limitArgs(otherLimits, tokens, args, 7);
+        return decide(batches.submit(new String[] {redisKey(key), o.redisKey(otherKey)}, args, 6), asked,
+                why -> fallbackPairAsync(key, limits, out, o, otherKey, otherLimits, otherOut, tokens,
+                        nowNanos + (System.nanoTime() - asked), why),
+                r -> {
+                    metrics.redisChecks.add(2);
+                    long first = (Long) r.get(0);
+                    if (first == 0) {
+                        return verdict(r, 0, out);
+                    }
+                    if (first == -2) {
+                        out.notTaken((Long) r.get(1), (Long) r.get(2));
+                        return verdict(r, 3, otherOut);
+                    }
+                    verdict(r, 0, out);
+                    return verdict(r, 3, otherOut);
+                },
+                r -> {
+                    if ((Long) r.get(0) == 1) {
+                        undo(key, limits, tokens);
+                        o.undo(otherKey, otherLimits, tokens);
+                    }
+                });
+    }
+
+    /** Writes the acquire verdict at {@code r[at..at+2]} into {@code out}; returns whether it admitted. */
+    private static boolean verdict(List<Object> r, int at, Permit out) {
+        if ((Long) r.get(at) == 1) {
+            out.grant((Long) r.get(at + 1), (Long) r.get(at + 2));
+            return true;
+        }
+        long waitMicros = (Long) r.get(at + 2);
+        out.deny(((Long) r.get(at + 1)).intValue(), waitMicros < 0 ? RateLimit.NEVER : waitMicros * 1000);
+        return false;
+    }
+
+    /**
+     * The verdict of a check sent to Redis: Redis's answer ({@code apply}) when it comes within the
+     * budget, else {@code fallback} with the reason, from the budget timer (its own thread) or on
+     * the failure. The first of the two to {@code claim} decides and alone writes the permits; a
+     * Redis answer that comes after the timer decided goes to {@code undoLate}, since the request
+     * went by the fallback's verdict and anything Redis granted must be given back there.
+     */
+    private CompletableFuture<Boolean> decide(CompletableFuture<List<Object>> sent, long asked,
+                                              Function<String, CompletableFuture<Boolean>> fallback,
+                                              Function<List<Object>, Boolean> apply, Consumer<List<Object>> undoLate) {
         CompletableFuture<Boolean> verdict = new CompletableFuture<>();
         AtomicBoolean claimed = new AtomicBoolean();
         long budgetNanos = link.settings().budget().toNanos();
         ScheduledFuture<?> timer = link.budgetTimer().schedule(() -> {
             if (claimed.compareAndSet(false, true)) {
-                settle(verdict, fallbackAsync(key, limits, tokens, nowNanos + (System.nanoTime() - asked), out,
-                        "did not answer within " + link.settings().budget().toMillis() + " ms"));
+                settle(verdict, fallback.apply("did not answer within " + link.settings().budget().toMillis() + " ms"));
             }
-        }, budgetNanos, TimeUnit.NANOSECONDS);
-        f.whenComplete((r, e) -> {
+        }, Math.max(0, budgetNanos - (System.nanoTime() - asked)), TimeUnit.NANOSECONDS);
+        sent.whenComplete((r, e) -> {
             if (!claimed.compareAndSet(false, true)) {
-                // Too late for this request; if Redis granted it after all, give everything back there.
-                if (e == null && (Long) r.get(0) == 1) {
-                    undo(key, limits, tokens);
+                if (e == null) {
+                    undoLate.accept(r);
                 }
                 return;
             }
             timer.cancel(false);
             if (e != null) {
-                settle(verdict, fallbackAsync(key, limits, tokens, nowNanos + (System.nanoTime() - asked), out,
-                        RedisLink.failure(e).getMessage()));
+                settle(verdict, fallback.apply(RedisLink.failure(e).getMessage()));
                 return;
             }
-            metrics.redisChecks.increment();
-            if ((Long) r.get(0) == 1) {
-                out.grant((Long) r.get(1), (Long) r.get(2));
-                verdict.complete(true);
-            } else {
-                long waitMicros = (Long) r.get(2);
-                out.deny(((Long) r.get(1)).intValue(), waitMicros < 0 ? RateLimit.NEVER : waitMicros * 1000);
-                verdict.complete(false);
+            try {
+                verdict.complete(apply.apply(r));
+            } catch (RuntimeException bad) {
+                verdict.completeExceptionally(bad);
             }
         });
         return verdict;
@@ -270,6 +375,41 @@ final class RedisLimitStore implements LimitStore {
                 verdict.completeExceptionally(e);
             }
         });
+    }
+
+    /** Both checks on the local fallback stores, all or none: the first is undone locally if the second refuses. */
+    private CompletableFuture<Boolean> fallbackPairAsync(String key, Limits limits, Permit out, RedisLimitStore o,
+                                                         String otherKey, Limits otherLimits, Permit otherOut,
+                                                         long tokens, long nowNanos, String why) {
+        try {
+            if (!fallback(key, limits, tokens, nowNanos, out, why)) {
+                return CompletableFuture.completedFuture(false);
+            }
+            if (o.fallback(otherKey, otherLimits, tokens, nowNanos, otherOut, why)) {
+                return CompletableFuture.completedFuture(true);
+            }
+            undoLocal(key, limits, tokens, nowNanos);
+            out.notTaken(Limits.UNLIMITED, Limits.UNLIMITED);
+            return CompletableFuture.completedFuture(false);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** Gives back, on the local fallback store only, what {@link #fallback} took for one request. */
+    private void undoLocal(String key, Limits limits, long tokens, long nowNanos) {
+        if (limits.tokens() != Limits.UNLIMITED && tokens > 0) {
+            local.adjustTokens(key, limits, -tokens, nowNanos);
+        }
+        if (limits.requests() != Limits.UNLIMITED) {
+            local.refundRequest(key, limits, nowNanos);
+        }
+        if (limits.maxParallel() != Limits.UNLIMITED) {
+            AtomicLong held = localHeld.get(key);
+            if (held != null && held.getAndUpdate(v -> v > 0 ? v - 1 : v) > 0) {
+                local.releaseParallel(key, limits);
+            }
+        }
     }
 
     private CompletableFuture<Boolean> fallbackAsync(String key, Limits limits, long tokens, long nowNanos, Permit out,
@@ -309,8 +449,8 @@ final class RedisLimitStore implements LimitStore {
 
     /** Sends an adjust (in the next LIMITS batch) without waiting; the future fails when Redis cannot take it. */
     private CompletableFuture<List<Object>> send(String key, long requestCost, long tokenCost, long inFlightDelta) {
-        return batches.submit(redisKey(key), "2",
-                Long.toString(requestCost), Long.toString(tokenCost), Long.toString(inFlightDelta), "0", "0", "0");
+        return batches.submit(new String[] {redisKey(key)},
+                new String[] {"2", Long.toString(requestCost), Long.toString(tokenCost), Long.toString(inFlightDelta)}, 1);
     }
 
     @Override

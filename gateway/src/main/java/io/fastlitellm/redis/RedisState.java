@@ -47,8 +47,7 @@ public final class RedisState implements AutoCloseable {
 
     private RedisState(RedisSettings settings, Consumer<String> log, LongSupplier nanoTime) {
         this.link = new RedisLink(settings, log);
-        this.limitBatches = new ScriptBatcher(link, RedisLimitStore.LIMITS, RedisLimitStore.ARGS_PER_CALL,
-                RedisLimitStore.RESULTS_PER_CALL);
+        this.limitBatches = new ScriptBatcher(link, RedisLimitStore.LIMITS);
         this.metrics = new SharedStateMetrics(nanoTime, log);
         link.background().scheduleWithFixedDelay(this::refresh, REFRESH_MILLIS, REFRESH_MILLIS, TimeUnit.MILLISECONDS);
     }

@@ -14,9 +14,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * checks cost one script, one write and one read on each side instead of N, which is what bounds a
  * Redis-backed gateway on a few cores (docs/benchmarks/redis.md).
  *
- * <p>The script must treat {@code KEYS[i]} with {@code ARGV[(i-1)*argsPerKey+1 ..
- * i*argsPerKey]} one after the other, as if each were its own call (a key may come twice), and
- * return {@code resultsPerKey} values per key, flat and in order. Redis runs a script alone, so
+ * <p>The script must read the calls' keys and arguments one call after the other from KEYS and
+ * ARGV (each call says, in its arguments, how many it has), treat each as if it were alone (a key
+ * may come twice), and return each call's values, flat and in order. Redis runs a script alone, so
  * each call in a batch is as atomic as it was on its own. Because one script touches many keys,
  * batches need a single Redis (or keys of one Cluster slot), which is what the gateway connects to.
  *
@@ -37,31 +37,27 @@ final class ScriptBatcher {
      */
     static final int MAX_IN_FLIGHT = 2;
 
-    private record Call(String key, String[] args, CompletableFuture<List<Object>> result) {
+    private record Call(String[] keys, String[] args, int results, CompletableFuture<List<Object>> result) {
     }
 
     private final RedisLink link;
     private final RedisLink.Script script;
-    private final int argsPerKey;
-    private final int resultsPerKey;
     private final ConcurrentLinkedQueue<Call> queue = new ConcurrentLinkedQueue<>();
     /** Batches out on Redis now, at most {@link #MAX_IN_FLIGHT}. */
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Object sendLock = new Object();
 
-    ScriptBatcher(RedisLink link, RedisLink.Script script, int argsPerKey, int resultsPerKey) {
+    ScriptBatcher(RedisLink link, RedisLink.Script script) {
         this.link = link;
         this.script = script;
-        this.argsPerKey = argsPerKey;
-        this.resultsPerKey = resultsPerKey;
     }
 
-    /** Runs the script for {@code key} with its {@code args}, in the next batch; the future holds this key's results. */
-    CompletableFuture<List<Object>> submit(String key, String... args) {
-        if (args.length != argsPerKey) {
-            throw new IllegalArgumentException(script.name() + ": " + args.length + " arguments (expected: " + argsPerKey + ")");
-        }
-        Call call = new Call(key, args, new CompletableFuture<>());
+    /**
+     * Runs one call of the script, on {@code keys} with {@code args}, in the next batch; the future
+     * holds the call's {@code results} values.
+     */
+    CompletableFuture<List<Object>> submit(String[] keys, String[] args, int results) {
+        Call call = new Call(keys, args, results, new CompletableFuture<>());
         queue.add(call);
         sendNext();
         return call.result;
@@ -85,29 +81,30 @@ final class ScriptBatcher {
                     inFlight.decrementAndGet();
                     continue;
                 }
-                String[] keys = new String[batch.size()];
-                String[] args = new String[batch.size() * argsPerKey];
-                for (int i = 0; i < batch.size(); i++) {
-                    keys[i] = batch.get(i).key;
-                    System.arraycopy(batch.get(i).args, 0, args, i * argsPerKey, argsPerKey);
+                List<String> keys = new ArrayList<>(batch.size() * 2);
+                List<String> args = new ArrayList<>(batch.size() * 8);
+                for (Call call : batch) {
+                    keys.addAll(List.of(call.keys));
+                    args.addAll(List.of(call.args));
                 }
-                sent = link.run(script, ScriptOutputType.MULTI, keys, args);
+                sent = link.run(script, ScriptOutputType.MULTI, keys.toArray(new String[0]), args.toArray(new String[0]));
             }
             List<Call> done = batch;
             sent.whenComplete((results, error) -> {
                 inFlight.decrementAndGet();
                 // Send what queued meanwhile before handing out results: their callbacks may be slow.
                 sendNext();
-                for (int i = 0; i < done.size(); i++) {
-                    CompletableFuture<List<Object>> f = done.get(i).result;
+                int at = 0;
+                for (Call call : done) {
                     if (error != null) {
-                        f.completeExceptionally(error);
-                    } else if (results == null || results.size() < (i + 1) * resultsPerKey) {
-                        f.completeExceptionally(new SharedStateUnavailableException("answered " + script.name()
-                                + " with " + (results == null ? 0 : results.size()) + " values for " + done.size() + " keys"));
+                        call.result.completeExceptionally(error);
+                    } else if (results == null || results.size() < at + call.results) {
+                        call.result.completeExceptionally(new SharedStateUnavailableException("answered " + script.name()
+                                + " with " + (results == null ? 0 : results.size()) + " values for " + done.size() + " calls"));
                     } else {
-                        f.complete(results.subList(i * resultsPerKey, (i + 1) * resultsPerKey));
+                        call.result.complete(results.subList(at, at + call.results));
                     }
+                    at += call.results;
                 }
             });
         }

@@ -67,6 +67,9 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             Unpooled.directBuffer(2).writeBytes("\n\n".getBytes(StandardCharsets.US_ASCII))).asReadOnly();
     private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
 
+    /** A deployment with no rpm/tpm, for checking a key alone through the key-and-deployment call. */
+    private static final Limits UNLIMITED_DEPLOYMENT = Limits.deployment(Limits.UNLIMITED, Limits.UNLIMITED);
+
     private final ServerContext sc;
     private final ChatRequestReader reader;
     private Exchange current;
@@ -252,10 +255,10 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         if (caller.limits() != null && sc.config.switches().rateLimiting()) {
             long tl = sc.options.nanoTime().getAsLong();
             if (sc.limiter.remote()) {
-                // A shared store answers from its own I/O thread: the event loop serves other
-                // connections meanwhile and this request goes on, on its own loop, once it answers.
-                sc.limiter.acquireAsync(caller.limitKey(), caller.limits(), ex.estimatedTokens).whenComplete(
-                        (p, e) -> ctx.executor().execute(() -> ex.afterKeyCheck(caller, tl, p, e)));
+                // A shared store: the key is checked together with the first deployment the router
+                // picks, in one round trip (Exchange.nextAttempt), never waiting on this loop.
+                ex.keyToCheck = caller;
+                ex.route();
                 return;
             }
             if (!ex.keyChecked(caller, tl, sc.limiter.acquire(caller.limitKey(), caller.limits(), ex.estimatedTokens))) {
@@ -329,6 +332,8 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         long estimatedTokens;
         /** The key's permit, joined with the serving deployment's once it admits the request. */
         Permit permit;
+        /** With limits on a shared store: the caller whose key is yet to be checked, with the first deployment. */
+        Caller keyToCheck;
         Permit deploymentPermit;
         RoutingSession session;
         ScheduledFuture<?> retryTimer;
@@ -353,41 +358,19 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             return true;
         }
 
-        /** On the event loop, once a shared store answered the key's check. */
-        void afterKeyCheck(Caller caller, long checkStart, Permit p, Throwable error) {
-            if (error != null) {
-                sc.stats.record(Component.RATE_LIMITER, sc.options.nanoTime().getAsLong() - checkStart, 0, 0, true);
-                answerFailure(error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-                        ? error.getCause() : error, "the key's rate-limit check");
-                return;
-            }
-            if (finished) {
-                // The client left while the check was out: the request never ran.
-                p.fail();
-                return;
-            }
-            try {
-                if (keyChecked(caller, checkStart, p)) {
-                    route();
-                }
-            } catch (RuntimeException e) {
-                answerFailure(e, "routing");
-            }
-        }
-
         /**
          * Answers what went wrong with OpenAI-shaped JSON: an {@link ApiError} as it says, anything
          * else as a logged 500 that shows no stack trace.
          */
         void answerFailure(Throwable e, String during) {
+            if (session != null && call == null) {
+                session.abandon(); // gives the router back an attempt that never reached a provider
+            }
             if (e instanceof ApiError a) {
                 sendError(a.status, a.type, a.getMessage(), a.param, 0);
                 return;
             }
             sc.options.log().accept("fast-litellm: error handling " + during + ": " + e);
-            if (session != null && call == null) {
-                session.abandon();
-            }
             sendError(500, "internal_server_error",
                     "Internal error in the gateway (" + e.getClass().getSimpleName() + "); it has been logged.", null, 0);
         }
@@ -429,7 +412,19 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                             + "', which this build does not support (supported: " + String.join(", ", sc.providers.keySet()) + ")";
                     continue;
                 }
-                if ((dc.rpm() != null || dc.tpm() != null) && sc.config.switches().rateLimiting()) {
+                boolean deploymentLimited = (dc.rpm() != null || dc.tpm() != null) && sc.config.switches().rateLimiting();
+                if (keyToCheck != null) {
+                    // Key and deployment as one check on the shared store: both taken or neither.
+                    Limits limits = deploymentLimited ? Limits.deployment(dc.rpm() == null ? Limits.UNLIMITED : dc.rpm(),
+                            dc.tpm() == null ? Limits.UNLIMITED : dc.tpm()) : UNLIMITED_DEPLOYMENT;
+                    DeploymentConfig target = dc;
+                    long tl = sc.options.nanoTime().getAsLong();
+                    sc.limiter.acquireAsync(keyToCheck.limitKey(), keyToCheck.limits(), dc.id(), limits, estimatedTokens)
+                            .whenComplete((both, e) -> ctx.executor().execute(
+                                    () -> afterBothChecks(c, target, provider, deploymentLimited, tl, both, e)));
+                    return;
+                }
+                if (deploymentLimited) {
                     Limits limits = Limits.deployment(
                             dc.rpm() == null ? Limits.UNLIMITED : dc.rpm(), dc.tpm() == null ? Limits.UNLIMITED : dc.tpm());
                     if (sc.limiter.remote()) {
@@ -458,6 +453,50 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             }
             deploymentPermit = dp;
             return true;
+        }
+
+        /**
+         * On the event loop, once a shared store answered the key's and the first deployment's
+         * check. The key refused: a 429 for the key, and the router gets its attempt back (the
+         * deployment was not touched). The deployment refused: as any deployment refusal, and the
+         * key (untouched) goes with the next deployment.
+         */
+        private void afterBothChecks(Decision.Call c, DeploymentConfig dc, Provider provider, boolean deploymentLimited,
+                                     long checkStart, RateLimiter.KeyAndDeployment both, Throwable error) {
+            if (finished) {
+                // The client left meanwhile; abandon() already gave the router its attempt back.
+                if (both != null) {
+                    both.key().fail();
+                    both.deployment().fail();
+                }
+                return;
+            }
+            try {
+                if (error != null) {
+                    throw error instanceof RuntimeException r ? r : new IllegalStateException(error);
+                }
+                sc.stats.record(Component.RATE_LIMITER, sc.options.nanoTime().getAsLong() - checkStart, 0, 0, !both.allowed());
+                if (!both.key().allowed()) {
+                    session.abandon();
+                    permit = both.key();
+                    sc.metrics.rejected("key");
+                    rejectForLimit(permit, "key " + keyToCheck.name());
+                    return;
+                }
+                if (!deploymentAdmits(c, both.deployment())) {
+                    nextAttempt();
+                    return;
+                }
+                permit = both.key();
+                keyToCheck = null;
+                if (!deploymentLimited) {
+                    deploymentPermit = null;
+                }
+                startCall(c, dc, provider);
+            } catch (RuntimeException e) {
+                answerFailure(e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                        ? e.getCause() : e, "the rate-limit check");
+            }
         }
 
         /** On the event loop, once a shared store answered a deployment's check. */

@@ -179,6 +179,43 @@ abstract class LimitStoreContract {
         assertThat(limiter.acquire("k", key, 0).allowed()).isTrue(); // the key still had its second request
     }
 
+    /**
+     * Key and deployment checked as one, without waiting (what the gateway does on a shared store):
+     * both are taken or neither, whichever refuses, with tokens and parallel slots too.
+     */
+    @Test
+    void keyAndDeploymentAsOneTakeBothOrNeither() throws Exception {
+        Limits key = Limits.key(1, 100, 1);
+        Limits dep = Limits.deployment(1, 100);
+        RateLimiter.KeyAndDeployment first = limiter.acquireAsync("k", key, "d1", dep, 60).get(10, TimeUnit.SECONDS);
+        assertThat(first.allowed()).isTrue();
+        assertThat(first.key().requestsRemaining()).isZero();
+        assertThat(first.deployment().tokensRemaining()).isEqualTo(40);
+
+        // d1 refuses (rpm) a fresh key: the key keeps its request, tokens and slot.
+        RateLimiter.KeyAndDeployment depRefused = limiter.acquireAsync("k2", key, "d1", dep, 60).get(10, TimeUnit.SECONDS);
+        assertThat(depRefused.allowed()).isFalse();
+        assertThat(depRefused.key().allowed()).isTrue();
+        assertThat(depRefused.deployment().deniedLimit()).isEqualTo("deployment rpm");
+        depRefused.key().release(); // holds nothing: does nothing
+        assertThat(limiter.acquireAsync("k2", key, "d2", dep, 100).get(10, TimeUnit.SECONDS).allowed()).isTrue();
+
+        // k refuses (its one request is spent): d3 is not touched, another key gets it whole.
+        RateLimiter.KeyAndDeployment keyRefused = limiter.acquireAsync("k", key, "d3", dep, 100).get(10, TimeUnit.SECONDS);
+        assertThat(keyRefused.allowed()).isFalse();
+        assertThat(keyRefused.key().deniedLimit()).isEqualTo("key rpm_limit");
+        assertThat(keyRefused.deployment().allowed()).isFalse();
+        assertThat(keyRefused.deployment().deniedLimit()).isNull();
+        assertThat(limiter.acquireAsync("k3", key, "d3", dep, 100).get(10, TimeUnit.SECONDS).allowed()).isTrue();
+
+        // The first request's slot is still held (a parallel limit of 1 refuses), until released.
+        Limits oneInFlight = Limits.key(Limits.UNLIMITED, Limits.UNLIMITED, 1);
+        assertThat(limiter.acquire("k", oneInFlight, 0).deniedLimitKind()).isEqualTo(Permit.PARALLEL);
+        first.key().release();
+        first.deployment().release();
+        assertThat(limiter.acquire("k", oneInFlight, 0).allowed()).isTrue();
+    }
+
     @Test
     void bucketsRefillAtTheLimitsRateAndNoFaster() throws InterruptedException {
         Limits l = Limits.of("t", 2, Limits.UNLIMITED, Limits.UNLIMITED, Duration.ofMillis(400));

@@ -144,4 +144,18 @@ class RedisLimitStoreContractTest extends LimitStoreContract {
         assertThat(scriptsRun() - before).isBetween(1L, (long) ScriptBatcher.MAX_IN_FLIGHT
                 + Math.ceilDiv(400 - ScriptBatcher.MAX_IN_FLIGHT, ScriptBatcher.MAX_BATCH));
     }
+
+    /** A request's key and deployment, checked as one on Redis, take one script and one round trip. */
+    @Test
+    void keyAndDeploymentAsOneTakeOneScript() throws Exception {
+        RateLimiter limiter = new RateLimiter(newStore(), newStore(), System::nanoTime);
+        Limits key = Limits.key(10, 1000, 2);
+        Limits dep = Limits.deployment(10, 1000);
+        assertThat(limiter.acquire("warm", key, 0).allowed()).isTrue();
+        long before = scriptsRun();
+        assertThat(limiter.acquireAsync("k", key, "d", dep, 100).get(10, java.util.concurrent.TimeUnit.SECONDS).allowed())
+                .isTrue();
+        assertThat(scriptsRun() - before).isEqualTo(1);
+        assertThat(REDIS.command("EXISTS {fl:t" + SCOPES.get() + ":d}")).isEqualTo(":1");
+    }
 }
