@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Gateway load test (issue 8): the mock upstream (nginx), nginx as a plain reverse proxy, our gateway
 # with its full pipeline, and the Portkey gateway, each driven in turn by wrk over loopback for a
-# bounded time; then our gateway streaming, and a soak of our gateway watching its memory.
+# bounded time; then our gateway with its limits on Redis (issue 7), our gateway streaming, and a
+# soak of our gateway watching its memory.
 # Writes a markdown table of requests/s, p50, p99 and resident memory (see README.md beside it).
 #
 # Everything it starts listens on 127.0.0.1 only and is stopped on exit (trap), by process id.
@@ -17,11 +18,11 @@ SOAK=${LT_SOAK:-120}                   # seconds of the soak of our gateway
 CONNECTIONS=${LT_CONNECTIONS:-32}
 THREADS=${LT_THREADS:-2}
 STREAM_CHUNKS=${LT_STREAM_CHUNKS:-20}
-TARGETS=${LT_TARGETS:-"direct proxy ours portkey stream soak"}
+TARGETS=${LT_TARGETS:-"direct proxy ours portkey redis stream soak"}
 PORTKEY_VERSION=${LT_PORTKEY_VERSION:-1.15.2}
 PORTKEY_DIR=${LT_PORTKEY_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/fast-litellm/portkey-$PORTKEY_VERSION}
 OUT=${LT_OUT:-$root/bench/target/loadtest/results-$(date -u +%Y%m%dT%H%M%SZ).md}
-GATEWAY_JAVA_OPTS=${FAST_LITELLM_JAVA_OPTS:--Xmx512m -XX:+UseParallelGC}
+GATEWAY_JAVA_OPTS=${FAST_LITELLM_JAVA_OPTS:--Xmx512m -XX:+UseParallelGC -Xmn64m}
 MOCK_JAVA_OPTS=${LT_MOCK_JAVA_OPTS:--Xmx256m}
 
 for v in DURATION WARMUP SOAK CONNECTIONS THREADS STREAM_CHUNKS; do
@@ -32,8 +33,8 @@ for v in DURATION WARMUP SOAK CONNECTIONS THREADS STREAM_CHUNKS; do
   fi
 done
 for t in $TARGETS; do
-  case $t in direct|proxy|ours|portkey|stream|soak) ;;
-    *) echo "run.sh: LT_TARGETS: unknown target '$t' (expected: direct proxy ours portkey stream soak)" >&2
+  case $t in direct|proxy|ours|portkey|redis|stream|soak) ;;
+    *) echo "run.sh: LT_TARGETS: unknown target '$t' (expected: direct proxy ours portkey redis stream soak)" >&2
        exit 2 ;;
   esac
 done
@@ -49,6 +50,7 @@ missing=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+if wants redis && ! command -v redis-server >/dev/null 2>&1; then missing+=(redis-server); fi
 if wants portkey && ! command -v npm >/dev/null 2>&1; then missing+=(nodejs npm); fi
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]} (apt-get)"
@@ -157,6 +159,7 @@ fill() {  # fill TEMPLATE OUT: substitutes the @NAME@ placeholders
 
 mock_port=$(free_port); stream_port=$(free_port); proxy_port=$(free_port)
 stream_proxy_port=$(free_port); gateway_port=$(free_port); portkey_port=$(free_port)
+redis_port=$(free_port); redis_gateway_port=$(free_port)
 
 mkdir -p "$work/www/v1/chat" "$work/nginx-mock-tmp" "$work/nginx-proxy-tmp"
 cp "$here/chat-completion.json" "$work/www/v1/chat/completions"
@@ -188,6 +191,17 @@ if wants ours || wants stream || wants soak; then
     "$root/fast-litellm" serve --config "$work/gateway.yaml" --port "$gateway_port"
   gateway_pid=$last_pid
   wait_up gateway "$gateway_pid" "http://127.0.0.1:$gateway_port/health/liveliness"
+fi
+
+if wants redis; then
+  # The same gateway and config, with every key and deployment limit on a shared Redis.
+  log "starting redis-server on $redis_port and a second gateway on $redis_gateway_port with its limits there"
+  start redis redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no; redis_pid=$last_pid
+  sed "s|^router_settings:|router_settings:\n  redis_url: redis://127.0.0.1:$redis_port|" "$work/gateway.yaml" >"$work/gateway-redis.yaml"
+  FAST_LITELLM_JAVA_OPTS=$GATEWAY_JAVA_OPTS start gateway-redis \
+    "$root/fast-litellm" serve --config "$work/gateway-redis.yaml" --port "$redis_gateway_port"
+  redis_gateway_pid=$last_pid
+  wait_up gateway-redis "$redis_gateway_pid" "http://127.0.0.1:$redis_gateway_port/health/liveliness"
 fi
 
 if wants portkey; then
@@ -294,6 +308,13 @@ if wants portkey; then
   check portkey "http://127.0.0.1:$portkey_port/v1/chat/completions" "$portkey_headers" false '"chat.completion"'
   load portkey "$portkey_pid" "http://127.0.0.1:$portkey_port/v1/chat/completions" "$portkey_headers" false
 fi
+if wants redis; then
+  check ours-redis "http://127.0.0.1:$redis_gateway_port/v1/chat/completions" "$our_auth" false '"chat.completion"'
+  load ours-redis "$redis_gateway_pid" "http://127.0.0.1:$redis_gateway_port/v1/chat/completions" "$our_auth" false
+  scripts=$(redis-cli -p "$redis_port" INFO commandstats | awk -F'[=,:]' '/cmdstat_evalsha/ {print $3}')
+  log "ours-redis: ${scripts:-0} scripts run on Redis"
+  kill -TERM "$redis_gateway_pid" 2>/dev/null || true   # two gateways at once would share the cores
+fi
 if wants stream; then
   check stream-direct "http://127.0.0.1:$stream_port/v1/chat/completions" "$mock_chunks" true '[DONE]'
   load stream-direct "$stream_pid" "http://127.0.0.1:$stream_port/v1/chat/completions" "$mock_chunks" true
@@ -360,6 +381,7 @@ mkdir -p "$(dirname "$OUT")"
   echo "Targets: direct = the nginx mock upstream; proxy = nginx reverse proxy (upstream keepalive) in front of it;"
   echo "ours = fast-litellm serve (master key, virtual key with rpm/tpm/parallel limits checked on every request, 2 deployments, simple-shuffle, usage accounting);"
   echo "portkey = Portkey gateway (node) with x-portkey-provider openai and x-portkey-custom-host to the mock;"
+  echo "ours-redis = the same gateway and config with router_settings.redis_url: every key and deployment limit checked and reconciled on a local redis-server;"
   echo "stream-direct = fast-litellm mock-server streaming $STREAM_CHUNKS chunks; stream-proxy = nginx (proxy_buffering off) in front of it; ours-stream = our gateway in front of it."
   echo
   if wants ours; then
@@ -371,6 +393,10 @@ mkdir -p "$(dirname "$OUT")"
     echo "| requests/s ours / Portkey >= 15 | $r2 | $(verdict "$r2" '>=' 15) |"
     echo "| p99 ours / nginx proxy <= 2 | $r3 | $(verdict "$r3" '<=' 2) |"
     echo "| RSS under load < 300 MB | ${rss[ours]} MB | $(verdict "${rss[ours]}" '<' 300) |"
+    if wants redis; then
+      r6=$(ratio "${rps[ours-redis]:-}" "${rps[ours]:-}")
+      echo "| requests/s ours with limits on Redis / ours in memory >= 0.7 (issue 7) | $r6 | $(verdict "$r6" '>=' 0.7) |"
+    fi
     if wants stream; then
       r4=$(ratio "${rps[ours-stream]:-}" "${rps[stream-proxy]:-}"); r5=$(ratio "${p99[ours-stream]:-}" "${p99[stream-proxy]:-}")
       echo "| streaming: requests/s ours / nginx proxy >= 0.6 | $r4 | $(verdict "$r4" '>=' 0.6) |"
