@@ -8,6 +8,7 @@ import io.fastlitellm.server.GatewayOptions;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -75,5 +76,51 @@ class EventLoopNeverWaitsOnRedisTest {
             assertThat(third.body()).contains("key").contains("rpm_limit");
         }
         assertThat(log).noneMatch(m -> m.contains("checking limits on this instance only"));
+    }
+
+    /**
+     * A client that leaves while its request's check is out on Redis loses nothing for the key:
+     * the late grant is given back (here the key's only parallel slot), so the next request runs.
+     */
+    @Test
+    void aClientLeavingWhileItsCheckIsOutGivesItsSlotBack() throws Exception {
+        List<String> log = new CopyOnWriteArrayList<>();
+        var config = new ConfigLoader(name -> null, log::add).parse("""
+                model_list:
+                  - model_name: m
+                    litellm_params: {model: mock/m, rpm: 1000}
+                    model_info: {id: m-1}
+                router_settings:
+                  redis_url: %s
+                  redis_timeout_ms: 10000
+                general_settings:
+                  master_key: sk-master-0000
+                virtual_keys:
+                  - {key: sk-one-at-a-time, max_parallel_requests: 1}
+                """.formatted(REDIS.uri()), "config.yaml");
+        try (Gateway gw = Gateway.start(config, GatewayOptions.builder().port(0).log(log::add).build())) {
+            HttpClient http = HttpClient.newHttpClient();
+            assertThat(http.send(chat(gw, "sk-one-at-a-time"), HttpResponse.BodyHandlers.ofString()).statusCode())
+                    .isEqualTo(200);
+            assertThat(REDIS.command("CLIENT PAUSE 1500 ALL")).isEqualTo("+OK");
+            try (java.net.Socket client = new java.net.Socket(gw.url().getHost(), gw.url().getPort())) {
+                String body = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+                client.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+                        + "Authorization: Bearer sk-one-at-a-time\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+                client.getOutputStream().flush();
+                Thread.sleep(200); // the request is read and its check sent; then the client goes
+            }
+            // Once Redis answers (after the pause), the grant is given back: the next request runs.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            int status;
+            do {
+                Thread.sleep(100);
+                status = http.send(chat(gw, "sk-one-at-a-time"), HttpResponse.BodyHandlers.ofString()).statusCode();
+            } while (status != 200 && System.nanoTime() < deadline);
+            assertThat(status).as("a request after the abandoned one").isEqualTo(200);
+            assertThat(REDIS.command("EVAL \"return {ok=tostring(redis.call('HGET', '{fl:k:sk-one-at-a-time}', 'p'))}\" 0"))
+                    .isEqualTo("+0");
+        }
     }
 }
