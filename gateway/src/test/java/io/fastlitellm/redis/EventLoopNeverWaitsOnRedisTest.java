@@ -34,10 +34,12 @@ class EventLoopNeverWaitsOnRedisTest {
                         "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")).build();
     }
 
-    @Test
-    void otherRequestsAreServedWhileRedisHoldsAKeyAndADeploymentCheck() throws Exception {
-        List<String> log = new CopyOnWriteArrayList<>();
-        var config = new ConfigLoader(name -> null, log::add).parse("""
+    /**
+     * One mock deployment with an rpm, limits on this class's Redis with a 10 s budget (longer than
+     * any pause here), and the one virtual key given.
+     */
+    private static io.fastlitellm.config.GatewayConfig config(String virtualKey, List<String> log) {
+        return new ConfigLoader(name -> null, log::add).parse("""
                 model_list:
                   - model_name: m
                     litellm_params: {model: mock/m, rpm: 1000}
@@ -48,8 +50,14 @@ class EventLoopNeverWaitsOnRedisTest {
                 general_settings:
                   master_key: sk-master-0000
                 virtual_keys:
-                  - {key: sk-limited, rpm_limit: 2}
-                """.formatted(REDIS.uri()), "config.yaml");
+                  - %s
+                """.formatted(REDIS.uri(), virtualKey), "config.yaml");
+    }
+
+    @Test
+    void otherRequestsAreServedWhileRedisHoldsAKeyAndADeploymentCheck() throws Exception {
+        List<String> log = new CopyOnWriteArrayList<>();
+        var config = config("{key: sk-limited, rpm_limit: 2}", log);
         // One event loop: a loop that waited on Redis could serve nothing else meanwhile.
         try (Gateway gw = Gateway.start(config, GatewayOptions.builder().port(0).ioThreads(1).log(log::add).build())) {
             HttpClient http = HttpClient.newHttpClient();
@@ -85,19 +93,7 @@ class EventLoopNeverWaitsOnRedisTest {
     @Test
     void aClientLeavingWhileItsCheckIsOutGivesItsSlotBack() throws Exception {
         List<String> log = new CopyOnWriteArrayList<>();
-        var config = new ConfigLoader(name -> null, log::add).parse("""
-                model_list:
-                  - model_name: m
-                    litellm_params: {model: mock/m, rpm: 1000}
-                    model_info: {id: m-1}
-                router_settings:
-                  redis_url: %s
-                  redis_timeout_ms: 10000
-                general_settings:
-                  master_key: sk-master-0000
-                virtual_keys:
-                  - {key: sk-one-at-a-time, max_parallel_requests: 1}
-                """.formatted(REDIS.uri()), "config.yaml");
+        var config = config("{key: sk-one-at-a-time, max_parallel_requests: 1}", log);
         try (Gateway gw = Gateway.start(config, GatewayOptions.builder().port(0).log(log::add).build())) {
             HttpClient http = HttpClient.newHttpClient();
             assertThat(http.send(chat(gw, "sk-one-at-a-time"), HttpResponse.BodyHandlers.ofString()).statusCode())
