@@ -16,10 +16,11 @@ import java.util.concurrent.CompletableFuture;
  * {@link Limits}: take {@code n} when {@code max(tat, now) + n * interval - now <= limit * interval},
  * {@code interval = ceil(period / limit)}) and {@code in_flight}. Instances must agree on {@code now}:
  * a Redis script should read Redis's {@code TIME} rather than trust each caller's
- * {@code nowNanos}, which is a local monotonic clock. Several scopes (key and deployment) can be done
- * in one script; {@link RateLimiter} currently calls the two stores one after the other and undoes
- * the first when the second refuses. A shared store says so with {@link #remote()} and implements
- * {@link #tryAcquireAsync}, so that no caller's thread waits for its round trip.
+ * {@code nowNanos}, which is a local monotonic clock. A shared store says so with {@link #remote()}
+ * and implements {@link #tryAcquireAsync}, so that no caller's thread waits for its round trip, and
+ * may check two scopes (key and deployment) as one with {@link #tryAcquireWithAsync}; otherwise
+ * {@link RateLimiter} calls the two stores one after the other and undoes the first when the second
+ * refuses.
  */
 public interface LimitStore {
 

@@ -412,33 +412,80 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                             + "', which this build does not support (supported: " + String.join(", ", sc.providers.keySet()) + ")";
                     continue;
                 }
-                boolean deploymentLimited = (dc.rpm() != null || dc.tpm() != null) && sc.config.switches().rateLimiting();
-                if (keyToCheck != null) {
-                    // Key and deployment as one check on the shared store: both taken or neither.
-                    Limits limits = deploymentLimited ? Limits.deployment(dc.rpm() == null ? Limits.UNLIMITED : dc.rpm(),
-                            dc.tpm() == null ? Limits.UNLIMITED : dc.tpm()) : UNLIMITED_DEPLOYMENT;
-                    DeploymentConfig target = dc;
-                    long tl = sc.options.nanoTime().getAsLong();
-                    sc.limiter.acquireAsync(keyToCheck.limitKey(), keyToCheck.limits(), dc.id(), limits, estimatedTokens)
-                            .whenComplete((both, e) -> ctx.executor().execute(
-                                    () -> afterBothChecks(c, target, provider, deploymentLimited, tl, both, e)));
+                Limits deploymentLimits = sc.config.switches().rateLimiting() ? sc.deploymentLimits.get(dc.id()) : null;
+                if (keyToCheck != null || deploymentLimits != null && sc.limiter.remote()) {
+                    checkOnSharedStore(c, dc, provider, deploymentLimits);
                     return;
                 }
-                if (deploymentLimited) {
-                    Limits limits = Limits.deployment(
-                            dc.rpm() == null ? Limits.UNLIMITED : dc.rpm(), dc.tpm() == null ? Limits.UNLIMITED : dc.tpm());
-                    if (sc.limiter.remote()) {
-                        DeploymentConfig target = dc;
-                        sc.limiter.acquireDeploymentAsync(dc.id(), limits, estimatedTokens).whenComplete(
-                                (dp, e) -> ctx.executor().execute(() -> afterDeploymentCheck(c, target, provider, dp, e)));
-                        return;
-                    }
-                    if (!deploymentAdmits(c, sc.limiter.acquireDeployment(dc.id(), limits, estimatedTokens))) {
-                        continue;
-                    }
+                if (deploymentLimits != null
+                        && !deploymentAdmits(c, sc.limiter.acquireDeployment(dc.id(), deploymentLimits, estimatedTokens))) {
+                    continue;
                 }
                 startCall(c, dc, provider);
                 return;
+            }
+        }
+
+        /**
+         * The limits of this attempt on a shared store, which answers from its own thread: this loop
+         * serves other connections meanwhile and {@link #afterSharedCheck} goes on here. The first
+         * attempt checks the key together with the deployment (both taken or neither, one round
+         * trip); a retry elsewhere checks the deployment alone.
+         */
+        private void checkOnSharedStore(Decision.Call c, DeploymentConfig dc, Provider provider, Limits deploymentLimits) {
+            long checkStart = sc.options.nanoTime().getAsLong();
+            Caller key = keyToCheck;
+            if (key == null) {
+                sc.limiter.acquireDeploymentAsync(dc.id(), deploymentLimits, estimatedTokens).whenComplete((dp, e) ->
+                        ctx.executor().execute(() -> afterSharedCheck(c, dc, provider, checkStart, null, dp, e)));
+                return;
+            }
+            sc.limiter.acquireAsync(key.limitKey(), key.limits(), dc.id(),
+                    deploymentLimits != null ? deploymentLimits : UNLIMITED_DEPLOYMENT, estimatedTokens)
+                    .whenComplete((both, e) -> ctx.executor().execute(() -> afterSharedCheck(c, dc, provider, checkStart,
+                            both == null ? null : both.key(), both == null ? null : both.deployment(), e)));
+        }
+
+        /**
+         * On the event loop, once the shared store answered ({@code keyPermit} null when only the
+         * deployment was checked). The key refused: its 429, and the router gets its attempt back
+         * (the deployment was not touched). The deployment refused: as any deployment refusal, and
+         * the key (untouched) goes with the next deployment.
+         */
+        private void afterSharedCheck(Decision.Call c, DeploymentConfig dc, Provider provider, long checkStart,
+                                      Permit keyPermit, Permit dp, Throwable error) {
+            if (finished) {
+                // The client left meanwhile; abandon() already gave the router its attempt back.
+                if (keyPermit != null) {
+                    keyPermit.fail();
+                }
+                if (dp != null) {
+                    dp.fail();
+                }
+                return;
+            }
+            if (error != null) {
+                answerFailure(error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                        ? error.getCause() : error, "the rate-limit check");
+                return;
+            }
+            try {
+                if (keyPermit != null) {
+                    if (!keyPermit.allowed()) {
+                        session.abandon();
+                    }
+                    if (!keyChecked(keyToCheck, checkStart, keyPermit)) {
+                        return;
+                    }
+                }
+                if (!deploymentAdmits(c, dp)) {
+                    nextAttempt();
+                    return;
+                }
+                keyToCheck = null;
+                startCall(c, dc, provider);
+            } catch (RuntimeException e) {
+                answerFailure(e, "the rate-limit check");
             }
         }
 
@@ -453,74 +500,6 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             }
             deploymentPermit = dp;
             return true;
-        }
-
-        /**
-         * On the event loop, once a shared store answered the key's and the first deployment's
-         * check. The key refused: a 429 for the key, and the router gets its attempt back (the
-         * deployment was not touched). The deployment refused: as any deployment refusal, and the
-         * key (untouched) goes with the next deployment.
-         */
-        private void afterBothChecks(Decision.Call c, DeploymentConfig dc, Provider provider, boolean deploymentLimited,
-                                     long checkStart, RateLimiter.KeyAndDeployment both, Throwable error) {
-            if (finished) {
-                // The client left meanwhile; abandon() already gave the router its attempt back.
-                if (both != null) {
-                    both.key().fail();
-                    both.deployment().fail();
-                }
-                return;
-            }
-            try {
-                if (error != null) {
-                    throw error instanceof RuntimeException r ? r : new IllegalStateException(error);
-                }
-                sc.stats.record(Component.RATE_LIMITER, sc.options.nanoTime().getAsLong() - checkStart, 0, 0, !both.allowed());
-                if (!both.key().allowed()) {
-                    session.abandon();
-                    permit = both.key();
-                    sc.metrics.rejected("key");
-                    rejectForLimit(permit, "key " + keyToCheck.name());
-                    return;
-                }
-                if (!deploymentAdmits(c, both.deployment())) {
-                    nextAttempt();
-                    return;
-                }
-                permit = both.key();
-                keyToCheck = null;
-                if (!deploymentLimited) {
-                    deploymentPermit = null;
-                }
-                startCall(c, dc, provider);
-            } catch (RuntimeException e) {
-                answerFailure(e instanceof java.util.concurrent.CompletionException && e.getCause() != null
-                        ? e.getCause() : e, "the rate-limit check");
-            }
-        }
-
-        /** On the event loop, once a shared store answered a deployment's check. */
-        private void afterDeploymentCheck(Decision.Call c, DeploymentConfig dc, Provider provider, Permit dp, Throwable error) {
-            if (finished) {
-                // The client left meanwhile; abandon() already gave the router its attempt back.
-                if (dp != null) {
-                    dp.fail();
-                }
-                return;
-            }
-            try {
-                if (error != null) {
-                    throw error instanceof RuntimeException r ? r : new IllegalStateException(error);
-                }
-                if (deploymentAdmits(c, dp)) {
-                    startCall(c, dc, provider);
-                } else {
-                    nextAttempt();
-                }
-            } catch (RuntimeException e) {
-                answerFailure(e instanceof java.util.concurrent.CompletionException && e.getCause() != null
-                        ? e.getCause() : e, "the deployment's rate-limit check");
-            }
         }
 
         private void startCall(Decision.Call c, DeploymentConfig dc, Provider provider) {

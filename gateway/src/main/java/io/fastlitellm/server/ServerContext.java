@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fastlitellm.config.DeploymentConfig;
 import io.fastlitellm.config.GatewayConfig;
 import io.fastlitellm.provider.Provider;
+import io.fastlitellm.ratelimit.Limits;
 import io.fastlitellm.ratelimit.RateLimiter;
 import io.fastlitellm.router.Router;
 import io.fastlitellm.metrics.GatewayMetrics;
@@ -31,6 +32,8 @@ final class ServerContext {
     final Router router;
     final RateLimiter limiter;
     final Map<String, DeploymentConfig> deploymentsById;
+    /** Each deployment's own rpm/tpm as limits, made once; absent for a deployment with neither. */
+    final Map<String, Limits> deploymentLimits;
     final Map<String, Caller> virtualKeys;
     final Stats stats;
     final GatewayMetrics metrics;
@@ -58,6 +61,10 @@ final class ServerContext {
         Map<String, DeploymentConfig> byId = new java.util.HashMap<>();
         config.deployments().forEach(d -> byId.put(d.id(), d));
         this.deploymentsById = Map.copyOf(byId);
+        Map<String, Limits> limits = new java.util.HashMap<>();
+        config.deployments().stream().filter(d -> d.rpm() != null || d.tpm() != null).forEach(d -> limits.put(d.id(),
+                Limits.deployment(d.rpm() == null ? Limits.UNLIMITED : d.rpm(), d.tpm() == null ? Limits.UNLIMITED : d.tpm())));
+        this.deploymentLimits = Map.copyOf(limits);
         Map<String, Caller> keys = new java.util.HashMap<>();
         config.virtualKeys().forEach(k -> keys.put(k.key(), Caller.of(k)));
         this.virtualKeys = Map.copyOf(keys);
