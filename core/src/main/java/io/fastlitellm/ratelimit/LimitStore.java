@@ -80,6 +80,22 @@ public interface LimitStore {
     void releaseParallel(String key, Limits limits);
 
     /**
+     * A request ended: charges ({@code tokens > 0}) or refunds ({@code < 0}) tokens as
+     * {@link #adjustTokens} does, and when {@code release} frees its slot as {@link #releaseParallel}
+     * does; the caller passes only what applies ({@code tokens} 0 when the key has no token limit,
+     * {@code release} false when it has no parallel limit). A shared store makes it one call instead
+     * of two, which is most of what the end of a request costs it.
+     */
+    default void settle(String key, Limits limits, long tokens, boolean release, long nowNanos) {
+        if (tokens != 0) {
+            adjustTokens(key, limits, tokens, nowNanos);
+        }
+        if (release) {
+            releaseParallel(key, limits);
+        }
+    }
+
+    /**
      * Maintenance: drops state that no longer matters. Returns nanoseconds until it is worth running
      * again.
      */

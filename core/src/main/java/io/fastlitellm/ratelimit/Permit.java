@@ -271,6 +271,29 @@ public final class Permit {
         }
     }
 
+    /**
+     * The request ended with {@code actualTokens} used: {@link #reconcile} and {@link #release} as one
+     * operation on each permit's store ({@link LimitStore#settle}), for whatever of the two has not
+     * been done yet. Once; later calls, and {@link #reconcile} or {@link #release} after it, do
+     * nothing.
+     */
+    public void finish(long actualTokens) {
+        if (actualTokens < 0) {
+            throw new IllegalArgumentException("actualTokens: " + actualTokens + " (expected: >= 0)");
+        }
+        for (Permit p = this; p != null; p = p.next) {
+            if (p.allowed && (p.done & CANCELLED) == 0) {
+                long delta = (p.done & RECONCILED) == 0 && p.limits.tokens != Limits.UNLIMITED
+                        ? actualTokens - p.reservedTokens : 0;
+                boolean free = (p.done & RELEASED) == 0 && p.limits.maxParallel != Limits.UNLIMITED;
+                p.done |= RECONCILED | RELEASED;
+                if (delta != 0 || free) {
+                    p.store.settle(p.key, p.limits, delta, free, p.clock.getAsLong());
+                }
+            }
+        }
+    }
+
     /** The call failed: refunds the whole token reservation and ends the request. The request itself still counts. */
     public void fail() {
         reconcile(0);

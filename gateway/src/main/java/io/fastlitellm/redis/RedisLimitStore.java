@@ -4,7 +4,6 @@ import io.fastlitellm.ratelimit.LimitStore;
 import io.fastlitellm.ratelimit.Limits;
 import io.fastlitellm.ratelimit.Permit;
 import io.fastlitellm.ratelimit.RateLimit;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -19,7 +18,7 @@ import java.util.function.Function;
 /**
  * A {@link LimitStore} shared by every gateway instance through Redis: the same algorithm as the
  * in-memory store (GCRA token buckets for requests and tokens, a counter for requests in flight; see
- * {@link Limits}), with a key's three numbers in one Redis hash and each operation one Lua script.
+ * {@link Limits}), with a key's three numbers in one Redis string and each operation one call of one Lua script.
  *
  * <h2>Time</h2>
  * The scripts read the Redis server's {@code TIME}, in microseconds, and ignore the caller's
@@ -44,53 +43,81 @@ import java.util.function.Function;
 final class RedisLimitStore implements LimitStore {
 
     /**
-     * LIMITS: the one script of limit state, serving a batch of calls ({@link ScriptBatcher}), each
-     * as if alone and in the order this instance made them, so that a call always sees this
-     * instance's earlier ones (a refund before the next check of the same key). Per call, ARGV holds
-     * the operation, then its arguments; KEYS its one or two keys:
+     * LIMITS: the one script of limit state, serving a batch of calls ({@link ScriptBatcher}, which
+     * also gives the wire format: KEYS, one binary ARGV of operation bytes and doubles, one binary
+     * answer of doubles), each as if alone and in the order this instance made them, so that a call
+     * always sees this instance's earlier ones (a refund before the next check of the same key). Per
+     * call:
      *
      * <ul>
-     *   <li>{@code 1} acquire, one key, six arguments: requests limit, request interval (us), tokens
-     *       limit, token interval (us), tokens, parallel limit; a limit of -1 does not apply. Returns
+     *   <li>{@code 1} acquire, one key, six numbers: requests limit, request interval (us), tokens
+     *       limit, token interval (us), tokens, parallel limit; a limit of -1 does not apply. Answers
      *       {1, requests left, tokens left} (-1 where no limit applies) or {0, kind (0 requests, 1
      *       tokens, 2 parallel), wait in us (-1: never)}.</li>
-     *   <li>{@code 2} adjust, one key, three arguments: request cost (us), token cost (us), in-flight
+     *   <li>{@code 2} adjust, one key, three numbers: request cost (us), token cost (us), in-flight
      *       delta. A positive cost charges (may go into debt, capped at 10^15 us, 31 years, as
      *       {@code Gcra.MAX_DEBT_NANOS}), a negative one refunds (never beyond a full bucket); in
      *       flight never goes below zero. A key Redis does not hold has nothing to refund or
-     *       release. Returns {1 or 0}.</li>
+     *       release. Answers {1 or 0}.</li>
      *   <li>{@code 3} acquire two keys as one (a virtual key and the deployment a request was
-     *       routed to), twelve arguments (the six of each): both are consumed or neither. Returns
-     *       the six values of the two acquires; the one not consumed because the other refused
-     *       answers -2 in place of 1 (and, for the second, 0 0 when it was not looked at).</li>
+     *       routed to), twelve numbers (the six of each): both are consumed or neither. Answers the
+     *       six numbers of the two acquires; the one not consumed because the other refused answers
+     *       -2 in place of 1 (and, for the second, 0 0 when it was not looked at).</li>
      * </ul>
      *
-     * <p>Time is Redis's {@code TIME}, read once per batch.
+     * <p>A key's state is one string of three little-endian doubles (request TAT, token TAT, in
+     * flight), read with one GET and written with one SET that also sets its expiry, each at most once
+     * per batch however many of its calls the key has. Time is Redis's {@code TIME}, read once per
+     * batch.
      */
     static final RedisLink.Script LIMITS = RedisLink.Script.of("limits", """
             if redis.replicate_commands then redis.replicate_commands() end
             local t = redis.call('TIME')
             local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
             local MAX_DEBT = 1000000000000000
+            local unpack, pack = struct.unpack, struct.pack
+            -- A batch often holds the same key many times (a busy virtual key, a deployment): each
+            -- key is read once, its state kept here as the calls go, and written once at the end.
+            local state, dirty = {}, {}
+            local function load(key)
+              local s = state[key]
+              if s == nil then
+                local v = redis.call('GET', key)
+                if v then
+                  local rt, tt, p = unpack('<ddd', v)
+                  s = {rt, tt, p}
+                else
+                  s = false
+                end
+                state[key] = s
+              end
+              if s then return s[1], s[2], s[3] end
+              return nil
+            end
             local function save(key, rt, tt, p)
-              redis.call('HSET', key, 'r', string.format('%.0f', rt), 't', string.format('%.0f', tt), 'p', p)
-              if p > 0 then
-                -- a slot whose release never comes (an instance died) frees itself within an hour
-                redis.call('PEXPIRE', key, 3600000)
-              else
-                -- idle once both buckets are full again: then the key's state equals a new key's
-                redis.call('PEXPIRE', key, math.floor((math.max(rt, tt, now) - now) / 1000) + 1000)
+              if not dirty[key] then dirty[key] = true; dirty[#dirty + 1] = key end
+              state[key] = {rt, tt, p}
+            end
+            local function flush()
+              for i = 1, #dirty do
+                local key = dirty[i]
+                local s = state[key]
+                local rt, tt, p = s[1], s[2], s[3]
+                local ttl
+                if p > 0 then
+                  -- a slot whose release never comes (an instance died) frees itself within an hour
+                  ttl = 3600000
+                else
+                  -- idle once both buckets are full again: then the key's state equals a new key's
+                  ttl = math.floor((math.max(rt, tt, now) - now) / 1000) + 1000
+                end
+                redis.call('SET', key, pack('<ddd', rt, tt, p), 'PX', ttl)
               end
             end
-            -- The verdict for KEY with the six limits at ARGV[A + 1..6], and the state to save if it passes.
-            local function check(KEY, A)
-              local h = redis.call('HMGET', KEY, 'r', 't', 'p')
-              local rt = tonumber(h[1]) or 0
-              local tt = tonumber(h[2]) or 0
-              local p = tonumber(h[3]) or 0
-              local rl, ri = tonumber(ARGV[A + 1]), tonumber(ARGV[A + 2])
-              local tl, ti, n = tonumber(ARGV[A + 3]), tonumber(ARGV[A + 4]), tonumber(ARGV[A + 5])
-              local pl = tonumber(ARGV[A + 6])
+            -- The verdict for KEY with its six limits, and the state to save if it passes.
+            local function check(KEY, rl, ri, tl, ti, n, pl)
+              local rt, tt, p = load(KEY)
+              if not rt then rt, tt, p = 0, 0, 0 end
               local rleft, tleft = -1, -1
               if rl >= 0 then
                 if rl < 1 then return 0, 0, -1 end
@@ -117,47 +144,55 @@ final class RedisLimitStore implements LimitStore {
               end
               return 1, rleft, tleft, rt, tt, p
             end
-            local function acquire(KEY, A)
-              local ok, x, y, rt, tt, p = check(KEY, A)
-              if ok == 1 then save(KEY, rt, tt, p) end
-              return {ok, x, y}
-            end
-            local function pair(K1, K2, A)
-              local ok, x, y, rt, tt, p = check(K1, A)
-              if ok == 0 then return {0, x, y, -2, 0, 0} end
-              local ok2, x2, y2, rt2, tt2, p2 = check(K2, A + 6)
-              if ok2 == 0 then return {-2, x, y, 0, x2, y2} end
-              save(K1, rt, tt, p)
-              save(K2, rt2, tt2, p2)
-              return {1, x, y, 1, x2, y2}
-            end
             local function adj(tat, c)
               if c == 0 then return tat end
               local base = math.max(tat, now)
               if c > 0 then return math.min(base + c, now + MAX_DEBT) end
               return math.max(base + c, now)
             end
-            local function adjust(KEY, A)
-              local rc, tc, pd = tonumber(ARGV[A + 1]), tonumber(ARGV[A + 2]), tonumber(ARGV[A + 3])
-              local h = redis.call('HMGET', KEY, 'r', 't', 'p')
-              if not h[1] and not h[2] and not h[3] and rc <= 0 and tc <= 0 then return {0} end
-              save(KEY, adj(tonumber(h[1]) or 0, rc), adj(tonumber(h[2]) or 0, tc), math.max(0, (tonumber(h[3]) or 0) + pd))
-              return {1}
-            end
+            local IN = ARGV[1]
             local out = {}
-            local k, a = 1, 0
-            while k <= #KEYS do
-              local op, r = ARGV[a + 1], nil
-              if op == '1' then
-                r = acquire(KEYS[k], a + 1); k = k + 1; a = a + 7
-              elseif op == '2' then
-                r = adjust(KEYS[k], a + 1); k = k + 1; a = a + 4
+            local k, pos = 1, 1
+            while pos <= #IN do
+              local op = string.byte(IN, pos)
+              if op == 1 then
+                local rl, ri, tl, ti, n, pl, np = unpack('<dddddd', IN, pos + 1)
+                local ok, x, y, rt, tt, p = check(KEYS[k], rl, ri, tl, ti, n, pl)
+                if ok == 1 then save(KEYS[k], rt, tt, p) end
+                out[#out + 1] = pack('<ddd', ok, x, y)
+                k, pos = k + 1, np
+              elseif op == 2 then
+                local rc, tc, pd, np = unpack('<ddd', IN, pos + 1)
+                local rt, tt, p = load(KEYS[k])
+                if not rt and rc <= 0 and tc <= 0 then
+                  out[#out + 1] = pack('<d', 0)
+                else
+                  save(KEYS[k], adj(rt or 0, rc), adj(tt or 0, tc), math.max(0, (p or 0) + pd))
+                  out[#out + 1] = pack('<d', 1)
+                end
+                k, pos = k + 1, np
+              elseif op == 3 then
+                local rl, ri, tl, ti, n, pl, rl2, ri2, tl2, ti2, n2, pl2, np = unpack('<dddddddddddd', IN, pos + 1)
+                local ok, x, y, rt, tt, p = check(KEYS[k], rl, ri, tl, ti, n, pl)
+                if ok == 0 then
+                  out[#out + 1] = pack('<dddddd', 0, x, y, -2, 0, 0)
+                else
+                  local ok2, x2, y2, rt2, tt2, p2 = check(KEYS[k + 1], rl2, ri2, tl2, ti2, n2, pl2)
+                  if ok2 == 0 then
+                    out[#out + 1] = pack('<dddddd', -2, x, y, 0, x2, y2)
+                  else
+                    save(KEYS[k], rt, tt, p)
+                    save(KEYS[k + 1], rt2, tt2, p2)
+                    out[#out + 1] = pack('<dddddd', 1, x, y, 1, x2, y2)
+                  end
+                end
+                k, pos = k + 2, np
               else
-                r = pair(KEYS[k], KEYS[k + 1], a + 1); k = k + 2; a = a + 13
+                return redis.error_reply('LIMITS: unknown operation ' .. tostring(op) .. ' at byte ' .. pos)
               end
-              for j = 1, #r do out[#out + 1] = r[j] end
             end
-            return out
+            flush()
+            return table.concat(out)
             """);
 
     private final RedisLink link;
@@ -184,21 +219,23 @@ final class RedisLimitStore implements LimitStore {
     }
 
     /**
-     * {@code {fl:k:<key>}}: the whole name is the hash tag, so everything kept for a key (today one
-     * hash) lands in one Redis Cluster slot.
+     * {@code {fl:k:<key>}:l}: everything kept for a key shares the hash tag {@code {fl:k:<key>}}, so
+     * it lands in one Redis Cluster slot. The {@code :l} keeps limit state apart from the router's
+     * hash of the same deployment ({@code {fl:d:<id>}}, in-flight count and cooldown): one key each,
+     * so that the expiry a limit sets never cuts a cooldown short.
      */
     String redisKey(String key) {
-        return "{" + prefix + key + "}";
+        return "{" + prefix + key + "}:l";
     }
 
-    /** The six acquire arguments of {@code limits} for {@code tokens}, into {@code args} from {@code at}. */
-    private static void limitArgs(Limits limits, long tokens, String[] args, int at) {
-        args[at] = Long.toString(limits.requests());
-        args[at + 1] = Long.toString(intervalMicros(limits, limits.requests()));
-        args[at + 2] = Long.toString(limits.tokens());
-        args[at + 3] = Long.toString(intervalMicros(limits, limits.tokens()));
-        args[at + 4] = Long.toString(tokens);
-        args[at + 5] = Long.toString(limits.maxParallel());
+    /** The six acquire numbers of {@code limits} for {@code tokens}, into {@code args} from {@code at}. */
+    private static void limitArgs(Limits limits, long tokens, long[] args, int at) {
+        args[at] = limits.requests();
+        args[at + 1] = intervalMicros(limits, limits.requests());
+        args[at + 2] = limits.tokens();
+        args[at + 3] = intervalMicros(limits, limits.tokens());
+        args[at + 4] = tokens;
+        args[at + 5] = limits.maxParallel();
     }
 
     private static long intervalMicros(Limits limits, long limit) {
@@ -252,17 +289,16 @@ final class RedisLimitStore implements LimitStore {
         // asked at: checks that fell back at once meanwhile are later, and a GCRA bucket given an
         // earlier "now" after a later one refuses what it should admit.
         long asked = System.nanoTime();
-        String[] args = new String[7];
-        args[0] = "1";
-        limitArgs(limits, tokens, args, 1);
-        return decide(batches.submit(new String[] {redisKey(key)}, args, 3), asked,
+        long[] args = new long[6];
+        limitArgs(limits, tokens, args, 0);
+        return decide(batches.submit(new String[] {redisKey(key)}, 1, args, 3), asked,
                 why -> fallbackAsync(key, limits, tokens, nowNanos + (System.nanoTime() - asked), out, why),
                 r -> {
                     metrics.redisChecks.increment();
                     return verdict(r, 0, out);
                 },
                 r -> {
-                    if ((Long) r.get(0) == 1) {
+                    if (r[0] == 1) {
                         undo(key, limits, tokens);
                     }
                 });
@@ -288,28 +324,27 @@ final class RedisLimitStore implements LimitStore {
             return fallbackPairAsync(key, limits, out, o, otherKey, otherLimits, otherOut, tokens, nowNanos, null);
         }
         long asked = System.nanoTime();
-        String[] args = new String[13];
-        args[0] = "3";
-        limitArgs(limits, tokens, args, 1);
-        limitArgs(otherLimits, tokens, args, 7);
-        return decide(batches.submit(new String[] {redisKey(key), o.redisKey(otherKey)}, args, 6), asked,
+        long[] args = new long[12];
+        limitArgs(limits, tokens, args, 0);
+        limitArgs(otherLimits, tokens, args, 6);
+        return decide(batches.submit(new String[] {redisKey(key), o.redisKey(otherKey)}, 3, args, 6), asked,
                 why -> fallbackPairAsync(key, limits, out, o, otherKey, otherLimits, otherOut, tokens,
                         nowNanos + (System.nanoTime() - asked), why),
                 r -> {
                     metrics.redisChecks.add(2);
-                    long first = (Long) r.get(0);
+                    long first = r[0];
                     if (first == 0) {
                         return verdict(r, 0, out);
                     }
                     if (first == -2) {
-                        out.notTaken((Long) r.get(1), (Long) r.get(2));
+                        out.notTaken(r[1], r[2]);
                         return verdict(r, 3, otherOut);
                     }
                     verdict(r, 0, out);
                     return verdict(r, 3, otherOut);
                 },
                 r -> {
-                    if ((Long) r.get(0) == 1) {
+                    if (r[0] == 1) {
                         undo(key, limits, tokens);
                         o.undo(otherKey, otherLimits, tokens);
                     }
@@ -317,13 +352,13 @@ final class RedisLimitStore implements LimitStore {
     }
 
     /** Writes the acquire verdict at {@code r[at..at+2]} into {@code out}; returns whether it admitted. */
-    private static boolean verdict(List<Object> r, int at, Permit out) {
-        if ((Long) r.get(at) == 1) {
-            out.grant((Long) r.get(at + 1), (Long) r.get(at + 2));
+    private static boolean verdict(long[] r, int at, Permit out) {
+        if (r[at] == 1) {
+            out.grant(r[at + 1], r[at + 2]);
             return true;
         }
-        long waitMicros = (Long) r.get(at + 2);
-        out.deny(((Long) r.get(at + 1)).intValue(), waitMicros < 0 ? RateLimit.NEVER : waitMicros * 1000);
+        long waitMicros = r[at + 2];
+        out.deny((int) r[at + 1], waitMicros < 0 ? RateLimit.NEVER : waitMicros * 1000);
         return false;
     }
 
@@ -334,9 +369,9 @@ final class RedisLimitStore implements LimitStore {
      * Redis answer that comes after the timer decided goes to {@code undoLate}, since the request
      * went by the fallback's verdict and anything Redis granted must be given back there.
      */
-    private CompletableFuture<Boolean> decide(CompletableFuture<List<Object>> sent, long asked,
+    private CompletableFuture<Boolean> decide(CompletableFuture<long[]> sent, long asked,
                                               Function<String, CompletableFuture<Boolean>> fallback,
-                                              Function<List<Object>, Boolean> apply, Consumer<List<Object>> undoLate) {
+                                              Function<long[], Boolean> apply, Consumer<long[]> undoLate) {
         CompletableFuture<Boolean> verdict = new CompletableFuture<>();
         AtomicBoolean claimed = new AtomicBoolean();
         long budgetNanos = link.settings().budget().toNanos();
@@ -448,9 +483,8 @@ final class RedisLimitStore implements LimitStore {
     }
 
     /** Sends an adjust (in the next LIMITS batch) without waiting; the future fails when Redis cannot take it. */
-    private CompletableFuture<List<Object>> send(String key, long requestCost, long tokenCost, long inFlightDelta) {
-        return batches.submit(new String[] {redisKey(key)},
-                new String[] {"2", Long.toString(requestCost), Long.toString(tokenCost), Long.toString(inFlightDelta)}, 1);
+    private CompletableFuture<long[]> send(String key, long requestCost, long tokenCost, long inFlightDelta) {
+        return batches.submit(new String[] {redisKey(key)}, 2, new long[] {requestCost, tokenCost, inFlightDelta}, 1);
     }
 
     @Override
@@ -484,10 +518,43 @@ final class RedisLimitStore implements LimitStore {
     }
 
     private void release(String key, long n) {
-        send(key, 0, 0, -n).exceptionally(e -> {
-            pendingReleases.computeIfAbsent(key, k -> new AtomicLong()).addAndGet(n);
-            return null;
-        });
+        sendKeepingReleases(key, 0, n);
+    }
+
+    /**
+     * Reconcile and release in one adjustment: the end of a request is then one call per key.
+     * The slot is freed where it was taken (the fallback store, while Redis was away).
+     */
+    @Override
+    public void settle(String key, Limits limits, long tokens, boolean release, long nowNanos) {
+        long tokenCost = 0;
+        if (tokens != 0 && limits.tokens() > 0) {
+            local.adjustTokens(key, limits, tokens, nowNanos);
+            tokenCost = cost(tokens, intervalMicros(limits, limits.tokens()));
+        }
+        long freed = 0;
+        if (release) {
+            AtomicLong held = localHeld.get(key);
+            if (held != null && held.getAndUpdate(v -> v > 0 ? v - 1 : v) > 0) {
+                local.releaseParallel(key, limits);
+            } else {
+                freed = 1;
+            }
+        }
+        if (tokenCost != 0 || freed != 0) {
+            sendKeepingReleases(key, tokenCost, freed);
+        }
+    }
+
+    /** Sends a token adjustment and {@code freed} releases; releases Redis does not get wait for {@link #cleanup}. */
+    private void sendKeepingReleases(String key, long tokenCost, long freed) {
+        CompletableFuture<long[]> sent = send(key, 0, tokenCost, -freed);
+        if (freed > 0) {
+            sent.exceptionally(e -> {
+                pendingReleases.computeIfAbsent(key, k -> new AtomicLong()).addAndGet(freed);
+                return null;
+            });
+        }
     }
 
     /** Sends the releases Redis missed and runs the fallback store's maintenance. */

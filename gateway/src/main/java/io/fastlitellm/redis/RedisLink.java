@@ -11,6 +11,10 @@ import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.output.ByteArrayOutput;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
 import io.lettuce.core.resource.DefaultClientResources;
@@ -187,6 +191,31 @@ final class RedisLink implements AutoCloseable {
         CompletableFuture<T> first = cmd.<T>evalsha(script.sha(), type, keys, args).toCompletableFuture();
         return first.exceptionallyCompose(e -> unwrap(e) instanceof RedisNoScriptException
                 ? cmd.<T>eval(script.source(), type, keys, args).toCompletableFuture()
+                : CompletableFuture.failedFuture(unwrap(e)));
+    }
+
+    /**
+     * Runs {@code script} on {@code keys} with one binary argument and a binary (bulk string) answer,
+     * without waiting. Fails the future at once when Redis is down.
+     *
+     * <p>Why binary: a batch of limit calls as Lua strings was hundreds of arguments, each encoded by
+     * Lettuce one by one on its single I/O thread (the busiest thread of a Redis-backed gateway), and
+     * an answer of hundreds of integers, each decoded into a list; packed, it is one write and one
+     * read of a byte array (docs/benchmarks/redis.md).
+     */
+    CompletableFuture<byte[]> runBinary(Script script, String[] keys, byte[] arg) {
+        StatefulRedisConnection<String, String> c = connection;
+        if (c == null || closed) {
+            return CompletableFuture.failedFuture(new SharedStateUnavailableException("is not connected"));
+        }
+        RedisAsyncCommands<String, String> cmd = c.async();
+        CompletableFuture<byte[]> first = cmd.dispatch(CommandType.EVALSHA, new ByteArrayOutput<>(StringCodec.UTF8),
+                new CommandArgs<>(StringCodec.UTF8).add(script.sha()).add(keys.length).addKeys(keys).add(arg))
+                .toCompletableFuture();
+        return first.exceptionallyCompose(e -> unwrap(e) instanceof RedisNoScriptException
+                ? cmd.dispatch(CommandType.EVAL, new ByteArrayOutput<>(StringCodec.UTF8),
+                        new CommandArgs<>(StringCodec.UTF8).add(script.source()).add(keys.length).addKeys(keys).add(arg))
+                        .toCompletableFuture()
                 : CompletableFuture.failedFuture(unwrap(e)));
     }
 

@@ -1,8 +1,8 @@
 package io.fastlitellm.redis;
 
-import io.lettuce.core.ScriptOutputType;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -15,9 +15,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * checks cost one script, one write and one read on each side instead of N
  * (docs/benchmarks/redis.md).
  *
- * <p>The script must read the calls' keys and arguments one call after the other from KEYS and
- * ARGV (each call says, in its arguments, how many it has), treat each as if it were alone (a key
- * may come twice), and return each call's values, flat and in order. Redis runs a script alone, so
+ * <p>Wire format (one {@code EVALSHA}, {@link RedisLink#runBinary}): KEYS are the calls' keys one
+ * call after the other; ARGV[1] is one binary string, per call an operation byte and its numbers as
+ * little-endian doubles (Lua's own number type, exact for integers below 2^53); the answer is one
+ * binary string of each call's result numbers, doubles again, flat and in order. The script must
+ * read the calls one after the other (the operation byte says how many keys and numbers follow),
+ * treat each as if it were alone (a key may come twice), and answer each call's count of numbers. Redis runs a script alone, so
  * each call in a batch is as atomic as it was on its own. Because one script touches many keys,
  * batches need a single Redis (or keys of one Cluster slot), which is what the gateway connects to.
  *
@@ -37,7 +40,7 @@ final class ScriptBatcher {
     /** Keys per script at most, so that one script holds Redis for well under a millisecond. */
     static final int MAX_BATCH = 128;
 
-    private record Call(String[] keys, String[] args, int results, CompletableFuture<List<Object>> result) {
+    private record Call(String[] keys, int op, long[] values, int results, CompletableFuture<long[]> result) {
     }
 
     private final RedisLink link;
@@ -52,11 +55,11 @@ final class ScriptBatcher {
     }
 
     /**
-     * Runs one call of the script, on {@code keys} with {@code args}, in the next batch; the future
-     * holds the call's {@code results} values.
+     * Runs one call of the script, operation {@code op} on {@code keys} with {@code values}, in the
+     * next batch; the future holds the call's {@code results} numbers.
      */
-    CompletableFuture<List<Object>> submit(String[] keys, String[] args, int results) {
-        Call call = new Call(keys, args, results, new CompletableFuture<>());
+    CompletableFuture<long[]> submit(String[] keys, int op, long[] values, int results) {
+        Call call = new Call(keys, op, values, results, new CompletableFuture<>());
         queue.add(call);
         sendNext();
         return call.result;
@@ -67,21 +70,31 @@ final class ScriptBatcher {
         // a batch is seen by one of the two re-checks.
         while (!queue.isEmpty() && sending.compareAndSet(false, true)) {
             List<Call> batch = new ArrayList<>(Math.min(queue.size(), MAX_BATCH));
+            int keyCount = 0;
+            int bytes = 0;
             Call c;
-            while (batch.size() < MAX_BATCH && (c = queue.poll()) != null) {
+            while (keyCount < MAX_BATCH && (c = queue.poll()) != null) {
                 batch.add(c);
+                keyCount += c.keys.length;
+                bytes += 1 + 8 * c.values.length;
             }
             if (batch.isEmpty()) {
                 sending.set(false);
                 continue;
             }
-            List<String> keys = new ArrayList<>(batch.size() * 2);
-            List<String> args = new ArrayList<>(batch.size() * 8);
+            String[] keys = new String[keyCount];
+            ByteBuffer arg = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
+            int k = 0;
             for (Call call : batch) {
-                Collections.addAll(keys, call.keys);
-                Collections.addAll(args, call.args);
+                for (String key : call.keys) {
+                    keys[k++] = key;
+                }
+                arg.put((byte) call.op);
+                for (long v : call.values) {
+                    arg.putDouble(v);
+                }
             }
-            link.<List<Object>>run(script, ScriptOutputType.MULTI, keys.toArray(new String[0]), args.toArray(new String[0]))
+            link.runBinary(script, keys, arg.array())
                     .whenComplete((results, error) -> {
                         sending.set(false);
                         // Send what queued meanwhile before handing out results: their callbacks may be slow.
@@ -93,18 +106,27 @@ final class ScriptBatcher {
     }
 
     /** Completes each call of {@code batch} with its slice of {@code results}, or with {@code error}. */
-    private void hand(List<Call> batch, List<Object> results, Throwable error) {
-        int at = 0;
+    private void hand(List<Call> batch, byte[] results, Throwable error) {
+        int needed = 0;
+        for (Call call : batch) {
+            needed += call.results;
+        }
+        if (error == null && (results == null || results.length != needed * 8)) {
+            error = new SharedStateUnavailableException("answered " + script.name() + " with "
+                    + (results == null ? 0 : results.length) + " bytes for " + batch.size() + " calls ("
+                    + needed * 8 + " expected)");
+        }
+        ByteBuffer in = error == null ? ByteBuffer.wrap(results).order(ByteOrder.LITTLE_ENDIAN) : null;
         for (Call call : batch) {
             if (error != null) {
                 call.result.completeExceptionally(error);
-            } else if (results == null || results.size() < at + call.results) {
-                call.result.completeExceptionally(new SharedStateUnavailableException("answered " + script.name()
-                        + " with " + (results == null ? 0 : results.size()) + " values for " + batch.size() + " calls"));
-            } else {
-                call.result.complete(results.subList(at, at + call.results));
+                continue;
             }
-            at += call.results;
+            long[] r = new long[call.results];
+            for (int i = 0; i < r.length; i++) {
+                r[i] = (long) in.getDouble();
+            }
+            call.result.complete(r);
         }
     }
 }

@@ -624,7 +624,9 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             sc.metrics.tokens(group, usage.promptTokens(), usage.completionTokens());
             Permit p = joinedPermit();
             if (p != null) {
-                p.reconcile(usage.totalTokens());
+                // Reconcile and release together (one call per key to a shared store); finish()'s
+                // release after the answer is written then has nothing left to do.
+                p.finish(usage.totalTokens());
             }
             sendJson(HttpResponseStatus.OK, body);
         }
@@ -679,7 +681,7 @@ final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 return;
             }
             if (permit != null) {
-                permit.reconcile(usage.totalTokens());
+                permit.finish(usage.totalTokens());
             }
             long streamNanos = sc.options.nanoTime().getAsLong() - providerStart;
             session.onStreamEnd(streamNanos, providerNanos, usage.promptTokens(), usage.completionTokens());

@@ -135,6 +135,27 @@ abstract class LimitStoreContract {
         assertThat(limiter.acquire("k", two, 0).allowed()).isFalse();
     }
 
+    /** finish = reconcile + release, as one store call, each part once whatever was done before. */
+    @Test
+    void finishReconcilesAndReleasesOnceForKeyAndDeployment() {
+        Limits key = Limits.key(Limits.UNLIMITED, 100, 1);
+        Limits dep = Limits.deployment(Limits.UNLIMITED, 100);
+        Permit p = limiter.acquire("k", key, "d", dep, 80);
+        assertThat(p.allowed()).isTrue();
+        p.finish(10);
+        p.finish(10);    // once: a second finish refunds and frees nothing more
+        p.release();     // nor a release after it
+        p.reconcile(0);  // nor a reconcile after it
+        // 10 of 100 tokens used on both, the key's slot free again: 90 more pass, once (one slot)
+        Permit q = limiter.acquire("k", key, "d", dep, 90);
+        assertThat(q.allowed()).as(q.toString()).isTrue();
+        assertThat(limiter.acquire("k", key, 0).deniedLimitKind()).isEqualTo(Permit.PARALLEL);
+        q.reconcile(95); // charged 5 beyond the reservation: 105 used, the buckets in debt
+        q.finish(0);     // the reconcile stands; only the slot is freed
+        assertThat(limiter.acquire("k", key, 0).allowed()).isTrue();
+        assertThat(limiter.acquireDeployment("d", dep, 1).allowed()).isFalse();
+    }
+
     @Test
     void aParallelRefusalGivesBackTheRequestAndTokensItTook() {
         Limits l = Limits.key(3, 100, 1);

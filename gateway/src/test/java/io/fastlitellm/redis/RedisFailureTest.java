@@ -67,7 +67,7 @@ class RedisFailureTest {
             eventually("reconnected", state::connected);
             assertThat(admitted(a, "fresh", RPM3, 5)).isEqualTo(3);
             assertThat(state.metrics().redisChecks()).isEqualTo(5);
-            assertThat(REDIS.command("EXISTS {fl:k:fresh}")).isEqualTo(":1");
+            assertThat(REDIS.command("EXISTS {fl:k:fresh}:l")).isEqualTo(":1");
         } finally {
             REDIS.start();
         }
@@ -124,7 +124,7 @@ class RedisFailureTest {
             assertThat(p.allowed()).isTrue();
             assertThat(state.metrics().localChecks()).isEqualTo(1);
             // Once Redis runs the late check, the compensation gives its slot, request and tokens back.
-            eventually("late grant undone", () -> "0".equals(bulk("HGET {fl:slow:user} p")));
+            eventually("late grant undone", () -> "0".equals(REDIS.limitInFlight("slow", "user")));
             p.fail();
             // the fallback slot is freed where it was taken: the next check (on Redis again) passes
             assertThat(l.acquire("user", oneAtATime, 100).allowed()).isTrue();
@@ -140,23 +140,15 @@ class RedisFailureTest {
             Limits one = Limits.key(Limits.UNLIMITED, Limits.UNLIMITED, 1);
             Permit p = l.acquire("user", one, 0);
             assertThat(p.allowed()).isTrue();
-            assertThat(bulk("HGET {fl:rel:user} p")).isEqualTo("1");
+            assertThat(REDIS.limitInFlight("rel", "user")).isEqualTo("1");
             REDIS.command("CLIENT KILL TYPE normal SKIPME yes");
             p.release();
             eventually("reconnected", state::connected);
             eventually("release delivered", () -> {
                 store.cleanup(System.nanoTime());
-                return "0".equals(bulk("HGET {fl:rel:user} p"));
+                return "0".equals(REDIS.limitInFlight("rel", "user"));
             });
             assertThat(l.acquire("user", one, 0).allowed()).isTrue();
         }
-    }
-
-    /** {@code HGET key field} through a script that answers a one-line status reply. */
-    private static String bulk(String hget) {
-        String[] w = hget.split(" ");
-        String head = REDIS.command("EVAL \"return {ok=tostring(redis.call('HGET', '" + w[1] + "', '" + w[2]
-                + "') or 'nil')}\" 0");
-        return head == null || !head.startsWith("+") ? head : head.substring(1);
     }
 }

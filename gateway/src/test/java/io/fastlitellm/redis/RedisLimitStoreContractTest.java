@@ -96,14 +96,35 @@ class RedisLimitStoreContractTest extends LimitStoreContract {
     }
 
     @Test
-    void aKeysStateIsOneHashUnderAHashTagAndExpiresWhenIdle() {
+    void aKeysStateIsOneStringUnderItsHashTagAndExpiresWhenIdle() {
         LimitStore store = redis.limitStore("tagged", 16);
         RateLimiter l = new RateLimiter(store, store, clock());
         assertThat(l.acquire("user-1", Limits.key(60, Limits.UNLIMITED, Limits.UNLIMITED), 0).allowed()).isTrue();
-        assertThat(REDIS.command("TYPE {fl:tagged:user-1}")).isEqualTo("+hash");
+        assertThat(REDIS.command("TYPE {fl:tagged:user-1}:l")).isEqualTo("+string");
+        assertThat(io.lettuce.core.cluster.SlotHash.getSlot("{fl:tagged:user-1}:l"))
+                .isEqualTo(io.lettuce.core.cluster.SlotHash.getSlot("{fl:tagged:user-1}"));
         // one request of a 60 rpm bucket is repaid after a second: the key lives about that long
-        long ttl = Long.parseLong(REDIS.command("PTTL {fl:tagged:user-1}").substring(1));
+        long ttl = Long.parseLong(REDIS.command("PTTL {fl:tagged:user-1}:l").substring(1));
         assertThat(ttl).isBetween(1L, 2_000L);
+    }
+
+    /**
+     * A deployment's limits and the router's hash of the same deployment (in flight, cooldown) are
+     * two keys: a limit check, which sets its key to expire once the buckets are full again (about a
+     * second here), leaves the router's hash and its hour-long expiry alone. When they were one hash,
+     * that check cut a 60 s cooldown to a second.
+     */
+    @Test
+    void aDeploymentsLimitsNeverShortenTheRoutersCooldown() {
+        String id = "dep-cooling-" + SCOPES.incrementAndGet();
+        assertThat(REDIS.command("HSET {fl:d:" + id + "} cd 99999999999999999")).isEqualTo(":1");
+        assertThat(REDIS.command("PEXPIRE {fl:d:" + id + "} 3600000")).isEqualTo(":1");
+        LimitStore deployments = redis.limitStore("d", 16);
+        RateLimiter l = new RateLimiter(newStore(), deployments, clock());
+        assertThat(l.acquireDeployment(id, Limits.deployment(60, Limits.UNLIMITED), 0).allowed()).isTrue();
+        assertThat(REDIS.command("TYPE {fl:d:" + id + "}")).isEqualTo("+hash");
+        assertThat(Long.parseLong(REDIS.command("PTTL {fl:d:" + id + "}").substring(1))).isGreaterThan(3_000_000L);
+        assertThat(REDIS.command("TYPE {fl:d:" + id + "}:l")).isEqualTo("+string");
     }
 
     /** The EVALSHA calls Redis has counted since it started (INFO commandstats), as a one-line reply. */
@@ -155,6 +176,6 @@ class RedisLimitStoreContractTest extends LimitStoreContract {
         assertThat(limiter.acquireAsync("k", key, "d", dep, 100).get(10, java.util.concurrent.TimeUnit.SECONDS).allowed())
                 .isTrue();
         assertThat(scriptsRun() - before).isEqualTo(1);
-        assertThat(REDIS.command("EXISTS {fl:t" + SCOPES.get() + ":d}")).isEqualTo(":1");
+        assertThat(REDIS.command("EXISTS {fl:t" + SCOPES.get() + ":d}:l")).isEqualTo(":1");
     }
 }

@@ -96,6 +96,17 @@ public final class RedisServerExtension implements BeforeAllCallback, AfterAllCa
     }
 
     /** Sends one inline command and returns the first line of the answer, or null when unreachable. */
+    /**
+     * The requests in flight Redis holds for {@code key} in limit scope {@code scope} (see
+     * {@code RedisLimitStore.redisKey}: one string of three doubles), or "nil" when it holds none.
+     */
+    public String limitInFlight(String scope, String key) {
+        String r = command("EVAL \"local v = redis.call('GET', KEYS[1]) if not v then return {ok='nil'} end"
+                + " local rt, tt, p = struct.unpack('<ddd', v) return {ok=string.format('%d', p)}\" 1 {fl:"
+                + scope + ":" + key + "}:l");
+        return r != null && r.startsWith("+") ? r.substring(1) : r;
+    }
+
     public String command(String inline) {
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
             s.setSoTimeout(2000);
