@@ -203,20 +203,30 @@ final class RedisLink implements AutoCloseable {
      * an answer of hundreds of integers, each decoded into a list; packed, it is one write and one
      * read of a byte array (docs/benchmarks/redis.md).
      */
-    CompletableFuture<byte[]> runBinary(Script script, String[] keys, byte[] arg) {
+    CompletableFuture<byte[]> runBinary(Script script, byte[][] keys, byte[] arg) {
         StatefulRedisConnection<String, String> c = connection;
         if (c == null || closed) {
             return CompletableFuture.failedFuture(new SharedStateUnavailableException("is not connected"));
         }
         RedisAsyncCommands<String, String> cmd = c.async();
         CompletableFuture<byte[]> first = cmd.dispatch(CommandType.EVALSHA, new ByteArrayOutput<>(StringCodec.UTF8),
-                new CommandArgs<>(StringCodec.UTF8).add(script.sha()).add(keys.length).addKeys(keys).add(arg))
-                .toCompletableFuture();
+                binaryArgs(script.sha(), keys, arg)).toCompletableFuture();
         return first.exceptionallyCompose(e -> unwrap(e) instanceof RedisNoScriptException
                 ? cmd.dispatch(CommandType.EVAL, new ByteArrayOutput<>(StringCodec.UTF8),
-                        new CommandArgs<>(StringCodec.UTF8).add(script.source()).add(keys.length).addKeys(keys).add(arg))
-                        .toCompletableFuture()
+                        binaryArgs(script.source(), keys, arg)).toCompletableFuture()
                 : CompletableFuture.failedFuture(unwrap(e)));
+    }
+
+    /**
+     * {@code script numkeys key... arg}, the keys as ready bytes (a single Redis needs no key
+     * routing, and Lettuce encodes a String key through a pooled buffer of its own).
+     */
+    private static CommandArgs<String, String> binaryArgs(String script, byte[][] keys, byte[] arg) {
+        CommandArgs<String, String> a = new CommandArgs<>(StringCodec.UTF8).add(script).add(keys.length);
+        for (byte[] k : keys) {
+            a.add(k);
+        }
+        return a.add(arg);
     }
 
     /**

@@ -40,7 +40,7 @@ final class ScriptBatcher {
     /** Keys per script at most, so that one script holds Redis for well under a millisecond. */
     static final int MAX_BATCH = 128;
 
-    private record Call(String[] keys, int op, long[] values, int results, CompletableFuture<long[]> result) {
+    private record Call(byte[][] keys, int op, long[] values, int results, CompletableFuture<long[]> result) {
     }
 
     private final RedisLink link;
@@ -58,7 +58,7 @@ final class ScriptBatcher {
      * Runs one call of the script, operation {@code op} on {@code keys} with {@code values}, in the
      * next batch; the future holds the call's {@code results} numbers.
      */
-    CompletableFuture<long[]> submit(String[] keys, int op, long[] values, int results) {
+    CompletableFuture<long[]> submit(byte[][] keys, int op, long[] values, int results) {
         Call call = new Call(keys, op, values, results, new CompletableFuture<>());
         queue.add(call);
         sendNext();
@@ -82,11 +82,11 @@ final class ScriptBatcher {
                 sending.set(false);
                 continue;
             }
-            String[] keys = new String[keyCount];
+            byte[][] keys = new byte[keyCount][];
             ByteBuffer arg = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
             int k = 0;
             for (Call call : batch) {
-                for (String key : call.keys) {
+                for (byte[] key : call.keys) {
                     keys[k++] = key;
                 }
                 arg.put((byte) call.op);
