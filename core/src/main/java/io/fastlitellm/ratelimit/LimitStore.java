@@ -96,6 +96,17 @@ public interface LimitStore {
     }
 
     /**
+     * {@link #settle} of {@code key} here and of {@code otherKey} in {@code other} as one operation,
+     * when this store can (a request's virtual key and deployment on one shared store: one call
+     * instead of two). Returns false, having done nothing, when it cannot; the caller then settles
+     * each on its own.
+     */
+    default boolean settleWith(String key, Limits limits, long tokens, boolean release, LimitStore other,
+                               String otherKey, Limits otherLimits, long otherTokens, boolean otherRelease, long nowNanos) {
+        return false;
+    }
+
+    /**
      * Maintenance: drops state that no longer matters. Returns nanoseconds until it is worth running
      * again.
      */

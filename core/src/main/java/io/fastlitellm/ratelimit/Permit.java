@@ -281,16 +281,35 @@ public final class Permit {
         if (actualTokens < 0) {
             throw new IllegalArgumentException("actualTokens: " + actualTokens + " (expected: >= 0)");
         }
+        Permit pending = null; // a permit with something to settle, waiting to go with the next one
+        long pendingDelta = 0;
+        boolean pendingFree = false;
         for (Permit p = this; p != null; p = p.next) {
             if (p.allowed && (p.done & CANCELLED) == 0) {
                 long delta = (p.done & RECONCILED) == 0 && p.limits.tokens != Limits.UNLIMITED
                         ? actualTokens - p.reservedTokens : 0;
                 boolean free = (p.done & RELEASED) == 0 && p.limits.maxParallel != Limits.UNLIMITED;
                 p.done |= RECONCILED | RELEASED;
-                if (delta != 0 || free) {
-                    p.store.settle(p.key, p.limits, delta, free, p.clock.getAsLong());
+                if (delta == 0 && !free) {
+                    continue;
                 }
+                if (pending == null) {
+                    pending = p;
+                    pendingDelta = delta;
+                    pendingFree = free;
+                    continue;
+                }
+                long now = p.clock.getAsLong();
+                if (!pending.store.settleWith(pending.key, pending.limits, pendingDelta, pendingFree,
+                        p.store, p.key, p.limits, delta, free, now)) {
+                    pending.store.settle(pending.key, pending.limits, pendingDelta, pendingFree, now);
+                    p.store.settle(p.key, p.limits, delta, free, now);
+                }
+                pending = null;
             }
+        }
+        if (pending != null) {
+            pending.store.settle(pending.key, pending.limits, pendingDelta, pendingFree, pending.clock.getAsLong());
         }
     }
 

@@ -60,6 +60,8 @@ final class RedisLimitStore implements LimitStore {
      *       {@code Gcra.MAX_DEBT_NANOS}), a negative one refunds (never beyond a full bucket); in
      *       flight never goes below zero. A key Redis does not hold has nothing to refund or
      *       release. Answers {1 or 0}.</li>
+     *   <li>{@code 4} adjust two keys (a request's virtual key and deployment at its end), six
+     *       numbers (the three of each). Answers the two answers of {@code 2}.</li>
      *   <li>{@code 3} acquire two keys as one (a virtual key and the deployment a request was
      *       routed to), twelve numbers (the six of each): both are consumed or neither. Answers the
      *       six numbers of the two acquires; the one not consumed because the other refused answers
@@ -136,6 +138,12 @@ final class RedisLimitStore implements LimitStore {
               if c > 0 then return min(base + c, now + MAX_DEBT) end
               return max(base + c, now)
             end
+            local function adjust(key, rc, tc, pd)
+              local rt, tt, p = load(key)
+              if not rt and rc <= 0 and tc <= 0 then return 0 end
+              save(key, adj(rt or 0, rc), adj(tt or 0, tc), max(0, (p or 0) + pd))
+              return 1
+            end
             local IN = ARGV[1]
             local out, o = {}, 0
             local k, pos, len = 1, 1, #IN
@@ -149,16 +157,15 @@ final class RedisLimitStore implements LimitStore {
                 k, pos = k + 1, np
               elseif op == 2 then
                 local rc, tc, pd, np = sunpack('<ddd', IN, pos + 1)
-                local key = KEYS[k]
-                local rt, tt, p = load(key)
-                if not rt and rc <= 0 and tc <= 0 then
-                  out[o + 1] = 0
-                else
-                  save(key, adj(rt or 0, rc), adj(tt or 0, tc), max(0, (p or 0) + pd))
-                  out[o + 1] = 1
-                end
+                out[o + 1] = adjust(KEYS[k], rc, tc, pd)
                 o = o + 1
                 k, pos = k + 1, np
+              elseif op == 4 then
+                local rc, tc, pd, rc2, tc2, pd2, np = sunpack('<dddddd', IN, pos + 1)
+                out[o + 1] = adjust(KEYS[k], rc, tc, pd)
+                out[o + 2] = adjust(KEYS[k + 1], rc2, tc2, pd2)
+                o = o + 2
+                k, pos = k + 2, np
               elseif op == 3 then
                 local rl, ri, tl, ti, n, pl, rl2, ri2, tl2, ti2, n2, pl2, np = sunpack('<dddddddddddd', IN, pos + 1)
                 local ok, x, y, rt, tt, p = check(KEYS[k], rl, ri, tl, ti, n, pl)
@@ -542,22 +549,66 @@ final class RedisLimitStore implements LimitStore {
      */
     @Override
     public void settle(String key, Limits limits, long tokens, boolean release, long nowNanos) {
-        long tokenCost = 0;
-        if (tokens != 0 && limits.tokens() > 0) {
-            local.adjustTokens(key, limits, tokens, nowNanos);
-            tokenCost = cost(tokens, intervalMicros(limits, limits.tokens()));
-        }
-        long freed = 0;
-        if (release) {
-            AtomicLong held = localHeld.get(key);
-            if (held != null && held.getAndUpdate(v -> v > 0 ? v - 1 : v) > 0) {
-                local.releaseParallel(key, limits);
-            } else {
-                freed = 1;
-            }
-        }
+        long tokenCost = settledTokenCost(key, limits, tokens, nowNanos);
+        long freed = release ? freedOnRedis(key, limits) : 0;
         if (tokenCost != 0 || freed != 0) {
             sendKeepingReleases(key, tokenCost, freed);
+        }
+    }
+
+    /** Both ends of a request in one call (operation 4) when {@code other} is on the same connection. */
+    @Override
+    public boolean settleWith(String key, Limits limits, long tokens, boolean release, LimitStore other,
+                              String otherKey, Limits otherLimits, long otherTokens, boolean otherRelease, long nowNanos) {
+        if (!(other instanceof RedisLimitStore o) || o.batches != batches) {
+            return false;
+        }
+        long tokenCost = settledTokenCost(key, limits, tokens, nowNanos);
+        long freed = release ? freedOnRedis(key, limits) : 0;
+        long otherCost = o.settledTokenCost(otherKey, otherLimits, otherTokens, nowNanos);
+        long otherFreed = otherRelease ? o.freedOnRedis(otherKey, otherLimits) : 0;
+        boolean mine = tokenCost != 0 || freed != 0;
+        boolean theirs = otherCost != 0 || otherFreed != 0;
+        if (mine && theirs) {
+            CompletableFuture<long[]> sent = batches.submit(new byte[][] {redisKeyBytes(key), o.redisKeyBytes(otherKey)}, 4,
+                    new long[] {0, tokenCost, -freed, 0, otherCost, -otherFreed}, 2);
+            if (freed > 0 || otherFreed > 0) {
+                sent.exceptionally(e -> {
+                    keepRelease(key, freed);
+                    o.keepRelease(otherKey, otherFreed);
+                    return null;
+                });
+            }
+        } else if (mine) {
+            sendKeepingReleases(key, tokenCost, freed);
+        } else if (theirs) {
+            o.sendKeepingReleases(otherKey, otherCost, otherFreed);
+        }
+        return true;
+    }
+
+    /** The token correction to send for a request's end, applied to the fallback store too (its permit may have come from there). */
+    private long settledTokenCost(String key, Limits limits, long tokens, long nowNanos) {
+        if (tokens == 0 || limits.tokens() <= 0) {
+            return 0;
+        }
+        local.adjustTokens(key, limits, tokens, nowNanos);
+        return cost(tokens, intervalMicros(limits, limits.tokens()));
+    }
+
+    /** Frees a request's slot where it was taken: 1 when that is Redis, 0 when it was the fallback store. */
+    private long freedOnRedis(String key, Limits limits) {
+        AtomicLong held = localHeld.get(key);
+        if (held != null && held.getAndUpdate(v -> v > 0 ? v - 1 : v) > 0) {
+            local.releaseParallel(key, limits);
+            return 0;
+        }
+        return 1;
+    }
+
+    private void keepRelease(String key, long n) {
+        if (n > 0) {
+            pendingReleases.computeIfAbsent(key, k -> new AtomicLong()).addAndGet(n);
         }
     }
 
@@ -566,7 +617,7 @@ final class RedisLimitStore implements LimitStore {
         CompletableFuture<long[]> sent = send(key, 0, tokenCost, -freed);
         if (freed > 0) {
             sent.exceptionally(e -> {
-                pendingReleases.computeIfAbsent(key, k -> new AtomicLong()).addAndGet(freed);
+                keepRelease(key, freed);
                 return null;
             });
         }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fastlitellm.ratelimit.LimitStore;
 import io.fastlitellm.ratelimit.Limits;
+import io.fastlitellm.ratelimit.Permit;
 import io.fastlitellm.ratelimit.RateLimiter;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -163,6 +164,27 @@ class RedisLimitStoreContractTest extends LimitStoreContract {
         // scriptsRun() itself is no script. The first check goes alone, the rest wait for it and go
         // 128 a script: 1 + ceil(399 / 128) = 5 at most.
         assertThat(scriptsRun() - before).isBetween(1L, 1L + Math.ceilDiv(399, ScriptBatcher.MAX_BATCH));
+    }
+
+    /** And at its end, reconciling and releasing both is one call: one script when nothing else is out. */
+    @Test
+    void aRequestsEndOnKeyAndDeploymentIsOneScript() throws Exception {
+        String scope = "t" + SCOPES.incrementAndGet();
+        RateLimiter limiter = new RateLimiter(redis.limitStore(scope, 16), newStore(), System::nanoTime);
+        Limits key = Limits.key(10, 1000, 2);
+        Limits dep = Limits.deployment(10, 1000);
+        RateLimiter.KeyAndDeployment both = limiter.acquireAsync("k", key, "d", dep, 100).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        Permit p = both.key().and(both.deployment());
+        assertThat(p.allowed()).isTrue();
+        assertThat(REDIS.limitInFlight(scope, "k")).isEqualTo("1");
+        long before = scriptsRun();
+        p.finish(40);
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (!REDIS.limitInFlight(scope, "k").equals("0") && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(REDIS.limitInFlight(scope, "k")).isEqualTo("0");
+        assertThat(scriptsRun() - before).isEqualTo(1);
     }
 
     /** A request's key and deployment, checked as one on Redis, take one script and one round trip. */
