@@ -18,6 +18,7 @@ SOAK=${LT_SOAK:-120}                   # seconds of the soak of our gateway
 CONNECTIONS=${LT_CONNECTIONS:-32}
 THREADS=${LT_THREADS:-2}
 STREAM_CHUNKS=${LT_STREAM_CHUNKS:-20}
+REDIS_ROUNDS=${LT_REDIS_ROUNDS:-3}      # in-memory / Redis-backed pairs for the Redis ratio (median)
 TARGETS=${LT_TARGETS:-"direct proxy ours portkey redis stream soak"}
 PORTKEY_VERSION=${LT_PORTKEY_VERSION:-1.15.2}
 PORTKEY_DIR=${LT_PORTKEY_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/fast-litellm/portkey-$PORTKEY_VERSION}
@@ -25,7 +26,7 @@ OUT=${LT_OUT:-$root/bench/target/loadtest/results-$(date -u +%Y%m%dT%H%M%SZ).md}
 GATEWAY_JAVA_OPTS=${FAST_LITELLM_JAVA_OPTS:--Xmx512m -XX:+UseParallelGC -Xmn64m}
 MOCK_JAVA_OPTS=${LT_MOCK_JAVA_OPTS:--Xmx256m}
 
-for v in DURATION WARMUP SOAK CONNECTIONS THREADS STREAM_CHUNKS; do
+for v in DURATION WARMUP SOAK CONNECTIONS THREADS STREAM_CHUNKS REDIS_ROUNDS; do
   val=${!v}
   if ! [[ $val =~ ^[0-9]+$ ]]; then
     echo "run.sh: LT_$v: '$val' (expected: a whole number)" >&2
@@ -245,6 +246,8 @@ check() {
 rows=()      # markdown rows of the main table
 declare -A rps p50 p99 rss
 
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0 || a == "" || b == "") print "n/a"; else printf "%.2f", a / b }'; }
+
 # to_ms "627.00us" -> 0.627
 to_ms() {
   awk -v v="$1" 'BEGIN {
@@ -311,6 +314,16 @@ fi
 if wants redis; then
   check ours-redis "http://127.0.0.1:$redis_gateway_port/v1/chat/completions" "$our_auth" false '"chat.completion"'
   load ours-redis "$redis_gateway_pid" "http://127.0.0.1:$redis_gateway_port/v1/chat/completions" "$our_auth" false
+  # One pair of runs swings by 20 % on two shared cores: more pairs, in-memory and Redis-backed one
+  # after the other (both already warm), and the median of their ratios.
+  if wants ours; then
+    redis_ratios=("$(ratio "${rps[ours-redis]}" "${rps[ours]}")")
+    for ((r = 2; r <= REDIS_ROUNDS; r++)); do
+      WARMUP=0 load "ours-round$r" "$gateway_pid" "http://127.0.0.1:$gateway_port/v1/chat/completions" "$our_auth" false
+      WARMUP=0 load "ours-redis-round$r" "$redis_gateway_pid" "http://127.0.0.1:$redis_gateway_port/v1/chat/completions" "$our_auth" false
+      redis_ratios+=("$(ratio "${rps[ours-redis-round$r]}" "${rps[ours-round$r]}")")
+    done
+  fi
   scripts=$(redis-cli -p "$redis_port" INFO commandstats | awk -F'[=,:]' '/cmdstat_evalsha/ {print $3}')
   log "ours-redis: ${scripts:-0} scripts run on Redis"
   kill -TERM "$redis_gateway_pid" 2>/dev/null || true   # two gateways at once would share the cores
@@ -355,7 +368,6 @@ load_avg_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- report -------------------------------------------------------------------------------------------
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0 || a == "" || b == "") print "n/a"; else printf "%.2f", a / b }'; }
 verdict() { awk -v v="$1" -v op="$2" -v g="$3" 'BEGIN {
   if (v == "n/a") { print "n/a"; exit }
   if (op == ">=") ok = v + 0 >= g + 0; else if (op == "<=") ok = v + 0 <= g + 0; else ok = v + 0 < g + 0
@@ -394,8 +406,8 @@ mkdir -p "$(dirname "$OUT")"
     echo "| p99 ours / nginx proxy <= 2 | $r3 | $(verdict "$r3" '<=' 2) |"
     echo "| RSS under load < 300 MB | ${rss[ours]} MB | $(verdict "${rss[ours]}" '<' 300) |"
     if wants redis; then
-      r6=$(ratio "${rps[ours-redis]:-}" "${rps[ours]:-}")
-      echo "| requests/s ours with limits on Redis / ours in memory >= 0.7 (issue 7) | $r6 | $(verdict "$r6" '>=' 0.7) |"
+      r6=$(printf '%s\n' "${redis_ratios[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+      echo "| requests/s ours with limits on Redis / ours in memory >= 0.7 (issue 7), median of ${#redis_ratios[@]} pairs (${redis_ratios[*]}) | $r6 | $(verdict "$r6" '>=' 0.7) |"
     fi
     if wants stream; then
       r4=$(ratio "${rps[ours-stream]:-}" "${rps[stream-proxy]:-}"); r5=$(ratio "${p99[ours-stream]:-}" "${p99[stream-proxy]:-}")
