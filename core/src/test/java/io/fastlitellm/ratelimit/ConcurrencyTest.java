@@ -217,7 +217,9 @@ class ConcurrencyTest {
         }, thread -> {
             SplittableRandom random = new SplittableRandom(thread);
             Permit p = RateLimiter.newPermit();
-            for (int i = 0; i < 20_000; i++) {
+            // 20,000 checks at least, and on until the cleaner has evicted something: on two busy
+            // cores the cleaner thread may not even be scheduled within the first 20,000.
+            for (int i = 0; i < 20_000 || evictionsSeen.get() == 0 && i < 50_000_000; i++) {
                 int k = random.nextInt(holders.length);
                 String key = "sk-" + k;
                 if (table.tryAcquire(key, one, 0, 0, p)) {
