@@ -462,10 +462,7 @@ final class RedisLimitStore implements LimitStore {
             local.refundRequest(key, limits, nowNanos);
         }
         if (limits.maxParallel() != Limits.UNLIMITED) {
-            AtomicLong held = localHeld.get(key);
-            if (held != null && held.getAndUpdate(v -> v > 0 ? v - 1 : v) > 0) {
-                local.releaseParallel(key, limits);
-            }
+            releasedLocally(key, limits);
         }
     }
 
@@ -511,13 +508,10 @@ final class RedisLimitStore implements LimitStore {
 
     @Override
     public void adjustTokens(String key, Limits limits, long tokens, long nowNanos) {
-        if (tokens == 0 || limits.tokens() <= 0) {
-            return;
+        long tokenCost = settledTokenCost(key, limits, tokens, nowNanos);
+        if (tokenCost != 0) {
+            send(key, 0, tokenCost, 0);
         }
-        // Applied locally too: the permit may have come from the fallback store. Locally it only
-        // makes the fallback limits stricter or looser by this request's own correction.
-        local.adjustTokens(key, limits, tokens, nowNanos);
-        send(key, 0, cost(tokens, intervalMicros(limits, limits.tokens())), 0);
     }
 
     @Override
@@ -531,12 +525,9 @@ final class RedisLimitStore implements LimitStore {
 
     @Override
     public void releaseParallel(String key, Limits limits) {
-        AtomicLong held = localHeld.get(key);
-        if (held != null && held.getAndUpdate(v -> v > 0 ? v - 1 : v) > 0) {
-            local.releaseParallel(key, limits);
-            return;
+        if (!releasedLocally(key, limits)) {
+            release(key, 1);
         }
-        release(key, 1);
     }
 
     private void release(String key, long n) {
@@ -550,7 +541,7 @@ final class RedisLimitStore implements LimitStore {
     @Override
     public void settle(String key, Limits limits, long tokens, boolean release, long nowNanos) {
         long tokenCost = settledTokenCost(key, limits, tokens, nowNanos);
-        long freed = release ? freedOnRedis(key, limits) : 0;
+        long freed = release && !releasedLocally(key, limits) ? 1 : 0;
         if (tokenCost != 0 || freed != 0) {
             sendKeepingReleases(key, tokenCost, freed);
         }
@@ -564,9 +555,9 @@ final class RedisLimitStore implements LimitStore {
             return false;
         }
         long tokenCost = settledTokenCost(key, limits, tokens, nowNanos);
-        long freed = release ? freedOnRedis(key, limits) : 0;
+        long freed = release && !releasedLocally(key, limits) ? 1 : 0;
         long otherCost = o.settledTokenCost(otherKey, otherLimits, otherTokens, nowNanos);
-        long otherFreed = otherRelease ? o.freedOnRedis(otherKey, otherLimits) : 0;
+        long otherFreed = otherRelease && !o.releasedLocally(otherKey, otherLimits) ? 1 : 0;
         boolean mine = tokenCost != 0 || freed != 0;
         boolean theirs = otherCost != 0 || otherFreed != 0;
         if (mine && theirs) {
@@ -587,7 +578,11 @@ final class RedisLimitStore implements LimitStore {
         return true;
     }
 
-    /** The token correction to send for a request's end, applied to the fallback store too (its permit may have come from there). */
+    /**
+     * The token correction to send to Redis, in µs of the token bucket. Applied to the fallback
+     * store too: the permit may have come from there, and otherwise it only makes the fallback
+     * limits stricter or looser by this request's own correction.
+     */
     private long settledTokenCost(String key, Limits limits, long tokens, long nowNanos) {
         if (tokens == 0 || limits.tokens() <= 0) {
             return 0;
@@ -596,14 +591,17 @@ final class RedisLimitStore implements LimitStore {
         return cost(tokens, intervalMicros(limits, limits.tokens()));
     }
 
-    /** Frees a request's slot where it was taken: 1 when that is Redis, 0 when it was the fallback store. */
-    private long freedOnRedis(String key, Limits limits) {
+    /**
+     * Whether this instance holds a slot of {@code key} taken from the fallback store (while Redis
+     * was away); if so, frees it there. Otherwise the slot is on Redis and the caller releases it there.
+     */
+    private boolean releasedLocally(String key, Limits limits) {
         AtomicLong held = localHeld.get(key);
         if (held != null && held.getAndUpdate(v -> v > 0 ? v - 1 : v) > 0) {
             local.releaseParallel(key, limits);
-            return 0;
+            return true;
         }
-        return 1;
+        return false;
     }
 
     private void keepRelease(String key, long n) {
