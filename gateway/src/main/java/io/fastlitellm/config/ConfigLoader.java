@@ -50,7 +50,7 @@ public final class ConfigLoader {
             "retry_policy", "model_group_retry_policy", "fallbacks", "context_window_fallbacks",
             "content_policy_fallbacks", "default_fallbacks", "max_fallbacks", "enable_pre_call_checks",
             "enable_tag_filtering", "tag_filtering_match_any", "redis_host", "redis_port", "redis_password",
-            "redis_url", "redis_failure_policy", "redis_timeout_ms", "disable_cooldowns", "default_max_parallel_requests", "set_verbose", "debug_level",
+            "redis_url", "redis_startup_nodes", "redis_failure_policy", "redis_timeout_ms", "disable_cooldowns", "default_max_parallel_requests", "set_verbose", "debug_level",
             "cache_responses", "cache_kwargs", "lowest_latency_buffer", "optional_pre_call_checks");
     private static final Set<String> LITELLM_KEYS = Set.of(
             "drop_params", "request_timeout", "num_retries", "fallbacks", "context_window_fallbacks",

@@ -34,6 +34,14 @@ public final class ConfigNode {
         return path;
     }
 
+    /**
+     * A node at this node's place holding {@code parsed} instead: a structure read from a string
+     * this node (or the environment variable it stands for) held, such as a JSON list.
+     */
+    public ConfigNode parsedAs(Object parsed) {
+        return new ConfigNode(source, path, parsed);
+    }
+
     /** The raw value as SnakeYAML produced it (Map, List, String, Number, Boolean or null). */
     public Object raw() {
         return value;

@@ -208,8 +208,7 @@ final class RedisLimitStore implements LimitStore {
     private final RedisLink link;
     /** Checks and adjustments go, in order, in batches shared by every store on this link (see ScriptBatcher). */
     private final ScriptBatcher batches;
-    private final String prefix;
-    /** {@code "{" + prefix} in UTF-8. */
+    /** {@code "{fl:l}:<scope>:"} in UTF-8: every limit key starts with it (see {@link #redisKeyBytes}). */
     private final byte[] keyHead;
     private final LimitStore local;
     private final SharedStateMetrics metrics;
@@ -220,33 +219,37 @@ final class RedisLimitStore implements LimitStore {
     /** Releases Redis did not get, per key: sent again by {@link #cleanup}. */
     private final Map<String, AtomicLong> pendingReleases = new ConcurrentHashMap<>();
 
-    RedisLimitStore(RedisLink link, ScriptBatcher batches, String prefix, LimitStore local,
+    /**
+     * The hash tag of every limit key. A batch, and a request's key and deployment checked as one,
+     * are one script over several keys, which Redis Cluster runs only when all its keys are in one
+     * slot: one tag for all keeps each check one atomic script on a cluster too (tags per key would
+     * split a batch per slot and make key and deployment two calls, no longer all or nothing).
+     */
+    static final String LIMITS_TAG = "{fl:l}";
+
+    RedisLimitStore(RedisLink link, ScriptBatcher batches, String scope, LimitStore local,
                     SharedStateMetrics metrics, java.util.function.Function<String, ? extends RuntimeException> refusal) {
         this.link = link;
         this.batches = batches;
         this.refusal = refusal;
-        this.prefix = prefix;
-        this.keyHead = ("{" + prefix).getBytes(StandardCharsets.UTF_8);
+        this.keyHead = (LIMITS_TAG + ":" + scope + ":").getBytes(StandardCharsets.UTF_8);
         this.local = local;
         this.metrics = metrics;
     }
 
     /**
-     * {@code {fl:k:<key>}:l}: everything kept for a key shares the hash tag {@code {fl:k:<key>}}, so
-     * it lands in one Redis Cluster slot. The {@code :l} keeps limit state apart from the router's
-     * hash of the same deployment ({@code {fl:d:<id>}}, in-flight count and cooldown): one key each,
-     * so that the expiry a limit sets never cuts a cooldown short. Made as bytes on the caller's
-     * thread: encoded by Lettuce, each key took a pooled buffer on its one I/O thread, 16 % of that
-     * thread's time under load.
+     * {@code {fl:l}:<scope>:<key>}: all limit state under one hash tag ({@link #LIMITS_TAG}), so in
+     * one Redis Cluster slot whatever the key holds (braces included: only the first {@code {...}}
+     * counts). Apart from the router's hash of the same deployment ({@code {fl:d:<id>}}, in-flight
+     * count and cooldown): one key each, so that the expiry a limit sets never cuts a cooldown short.
+     * Made as bytes on the caller's thread: encoded by Lettuce, each key took a pooled buffer on its
+     * one I/O thread, 16 % of that thread's time under load.
      */
     byte[] redisKeyBytes(String key) {
         byte[] k = key.getBytes(StandardCharsets.UTF_8);
-        byte[] b = new byte[keyHead.length + k.length + 3];
+        byte[] b = new byte[keyHead.length + k.length];
         System.arraycopy(keyHead, 0, b, 0, keyHead.length);
         System.arraycopy(k, 0, b, keyHead.length, k.length);
-        b[b.length - 3] = '}';
-        b[b.length - 2] = ':';
-        b[b.length - 1] = 'l';
         return b;
     }
 

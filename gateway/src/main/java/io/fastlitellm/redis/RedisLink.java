@@ -1,17 +1,24 @@
 package io.fastlitellm.redis;
 
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisChannelHandler;
-import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
-import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.api.async.BaseRedisAsyncCommands;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.output.ByteArrayOutput;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandType;
@@ -36,7 +43,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
- * One Lettuce connection to the shared Redis, and the scripts run over it.
+ * One Lettuce connection to the shared Redis (one server, or a Redis Cluster), and the scripts run
+ * over it.
  *
  * <p>Promises: a caller never waits for Redis longer than the budget it passes ({@link #await});
  * while the connection is down commands fail at once instead of queueing
@@ -45,8 +53,16 @@ import java.util.function.Consumer;
  * the gateway. Scripts run by SHA ({@code EVALSHA}) and are sent in full only when Redis answers
  * {@code NOSCRIPT} (a restarted server).
  *
- * <p>Concurrency: {@code connection} is written by the connect attempts only (the reconnect thread,
- * at most one attempt at a time) and read by any thread; Lettuce connections are thread-safe.
+ * <p>Redis Cluster: a {@link RedisClusterClient} discovers the cluster from any startup node, sends
+ * each command to the primary that owns its first key's slot, follows {@code MOVED}/{@code ASK}, and
+ * refreshes the topology on redirects, on reconnects and every 30 s. A script's keys must share one
+ * slot (Redis refuses others with {@code CROSSSLOT}); the callers' keys do (see
+ * {@link RedisLimitStore}'s and {@link RedisDeploymentStateStore}'s hash tags). Scripts are loaded
+ * on every node, and again on a node whenever its connection is made again.
+ *
+ * <p>Concurrency: {@code connection} and {@code commands} are written by the connect attempts only
+ * (the reconnect thread, at most one attempt at a time) and read by any thread; Lettuce connections
+ * are thread-safe.
  */
 final class RedisLink implements AutoCloseable {
 
@@ -73,12 +89,15 @@ final class RedisLink implements AutoCloseable {
 
     private final RedisSettings settings;
     private final ClientResources resources;
-    private final RedisClient client;
+    /** A {@link RedisClient}, or a {@link RedisClusterClient} for a cluster. */
+    private final AbstractRedisClient client;
     private final ScheduledExecutorService background;
     /** Ends checks that Redis did not answer within their budget; runs nothing that waits. */
     private final ScheduledThreadPoolExecutor budgetTimer;
     private final Consumer<String> log;
-    private volatile StatefulRedisConnection<String, String> connection;
+    private volatile StatefulConnection<String, String> connection;
+    /** {@code connection}'s commands: both kinds of connection serve the cluster-safe subset. */
+    private volatile RedisClusterAsyncCommands<String, String> commands;
     private volatile boolean closed;
 
     RedisLink(RedisSettings settings, Consumer<String> log) {
@@ -89,15 +108,37 @@ final class RedisLink implements AutoCloseable {
                 .computationThreadPoolSize(1)
                 .reconnectDelay(Delay.constant(Duration.ofMillis(200)))
                 .build();
-        this.client = RedisClient.create(resources, RedisURI.create(settings.uri()));
-        client.setOptions(ClientOptions.builder()
-                .autoReconnect(true)
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofMillis(500)).keepAlive(true).build())
-                // A command nobody waits for any more (past its budget) is not kept forever; but
-                // never before the budget ends, or a budget over that timeout would be cut short.
-                .timeoutOptions(TimeoutOptions.enabled(settings.budget().plusSeconds(2)))
-                .build());
+        SocketOptions socket = SocketOptions.builder().connectTimeout(Duration.ofMillis(500)).keepAlive(true).build();
+        // A command nobody waits for any more (past its budget) is not kept forever; but never
+        // before the budget ends, or a budget over that timeout would be cut short.
+        TimeoutOptions timeouts = TimeoutOptions.enabled(settings.budget().plusSeconds(2));
+        if (settings.cluster()) {
+            RedisClusterClient cc = RedisClusterClient.create(resources,
+                    settings.uris().stream().map(RedisURI::create).toList());
+            cc.setOptions(ClusterClientOptions.builder()
+                    .autoReconnect(true)
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    .socketOptions(socket)
+                    .timeoutOptions(timeouts)
+                    // Follow a failover or a resharding: at once on a redirect or lost node (at most
+                    // every 5 s), and every 30 s regardless.
+                    .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+                            .enableAllAdaptiveRefreshTriggers()
+                            .adaptiveRefreshTriggersTimeout(Duration.ofSeconds(5))
+                            .enablePeriodicRefresh(Duration.ofSeconds(30))
+                            .build())
+                    .build());
+            this.client = cc;
+        } else {
+            RedisClient rc = RedisClient.create(resources, RedisURI.create(settings.uris().get(0)));
+            rc.setOptions(ClientOptions.builder()
+                    .autoReconnect(true)
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    .socketOptions(socket)
+                    .timeoutOptions(timeouts)
+                    .build());
+            this.client = rc;
+        }
         this.background = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "fast-litellm-redis");
             t.setDaemon(true);
@@ -113,10 +154,12 @@ final class RedisLink implements AutoCloseable {
         client.addListener(new RedisConnectionStateListener() {
             @Override
             public void onRedisConnected(RedisChannelHandler<?, ?> handler, java.net.SocketAddress address) {
-                StatefulRedisConnection<String, String> c = connection;
-                if (c != null && handler == c) {
+                // A server connected again (after a restart, perhaps without its scripts): load them
+                // there, on that server's own connection (one cluster node's, or the one Redis's).
+                // The first connect loads them itself, before the connection is published.
+                if (connection != null && !closed && handler instanceof StatefulRedisConnection<?, ?> server) {
                     for (Script s : ALL) {
-                        c.async().scriptLoad(s.source());
+                        server.async().scriptLoad(s.source());
                     }
                 }
             }
@@ -130,14 +173,35 @@ final class RedisLink implements AutoCloseable {
     }
 
     private boolean tryConnect() {
+        StatefulConnection<String, String> c = null;
         try {
-            StatefulRedisConnection<String, String> c = client.connect();
-            for (Script s : ALL) {
-                c.sync().scriptLoad(s.source());
+            RedisClusterAsyncCommands<String, String> cmd;
+            if (client instanceof RedisClusterClient cc) {
+                StatefulRedisClusterConnection<String, String> cluster = cc.connect();
+                c = cluster;
+                cmd = cluster.async();
+            } else {
+                StatefulRedisConnection<String, String> single = ((RedisClient) client).connect();
+                c = single;
+                cmd = single.async();
             }
+            // On a cluster, SCRIPT LOAD goes to every node.
+            for (Script s : ALL) {
+                cmd.scriptLoad(s.source()).get(settings.budget().toMillis() + 2000, TimeUnit.MILLISECONDS);
+            }
+            commands = cmd;
             connection = c;
             return true;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | ExecutionException | TimeoutException e) {
+            if (c != null) {
+                c.closeAsync();
+            }
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            if (c != null) {
+                c.closeAsync();
+            }
             return false;
         }
     }
@@ -175,7 +239,7 @@ final class RedisLink implements AutoCloseable {
 
     /** Whether commands can be sent now (a connection exists and is open). */
     boolean up() {
-        StatefulRedisConnection<String, String> c = connection;
+        StatefulConnection<String, String> c = connection;
         return c != null && c.isOpen() && !closed;
     }
 
@@ -183,11 +247,10 @@ final class RedisLink implements AutoCloseable {
      * Runs {@code script} on {@code key} without waiting. Fails the future at once when Redis is down.
      */
     <T> CompletableFuture<T> run(Script script, ScriptOutputType type, String[] keys, String... args) {
-        StatefulRedisConnection<String, String> c = connection;
-        if (c == null || closed) {
+        RedisClusterAsyncCommands<String, String> cmd = commands;
+        if (cmd == null || closed) {
             return CompletableFuture.failedFuture(new SharedStateUnavailableException("is not connected"));
         }
-        RedisAsyncCommands<String, String> cmd = c.async();
         CompletableFuture<T> first = cmd.<T>evalsha(script.sha(), type, keys, args).toCompletableFuture();
         return first.exceptionallyCompose(e -> unwrap(e) instanceof RedisNoScriptException
                 ? cmd.<T>eval(script.source(), type, keys, args).toCompletableFuture()
@@ -204,27 +267,30 @@ final class RedisLink implements AutoCloseable {
      * read of a byte array (docs/benchmarks/redis.md).
      */
     CompletableFuture<byte[]> runBinary(Script script, byte[][] keys, byte[] arg) {
-        StatefulRedisConnection<String, String> c = connection;
-        if (c == null || closed) {
+        RedisClusterAsyncCommands<String, String> cmd = commands;
+        if (cmd == null || closed) {
             return CompletableFuture.failedFuture(new SharedStateUnavailableException("is not connected"));
         }
-        RedisAsyncCommands<String, String> cmd = c.async();
-        CompletableFuture<byte[]> first = cmd.dispatch(CommandType.EVALSHA, new ByteArrayOutput<>(StringCodec.UTF8),
+        // The arguments carry their own codec (bytes): the connection's String codec is never used.
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        BaseRedisAsyncCommands<byte[], byte[]> raw = (BaseRedisAsyncCommands) cmd;
+        CompletableFuture<byte[]> first = raw.dispatch(CommandType.EVALSHA, new ByteArrayOutput<>(ByteArrayCodec.INSTANCE),
                 binaryArgs(script.sha(), keys, arg)).toCompletableFuture();
         return first.exceptionallyCompose(e -> unwrap(e) instanceof RedisNoScriptException
-                ? cmd.dispatch(CommandType.EVAL, new ByteArrayOutput<>(StringCodec.UTF8),
+                ? raw.dispatch(CommandType.EVAL, new ByteArrayOutput<>(ByteArrayCodec.INSTANCE),
                         binaryArgs(script.source(), keys, arg)).toCompletableFuture()
                 : CompletableFuture.failedFuture(unwrap(e)));
     }
 
     /**
-     * {@code script numkeys key... arg}, the keys as ready bytes (a single Redis needs no key
-     * routing, and Lettuce encodes a String key through a pooled buffer of its own).
+     * {@code script numkeys key... arg}, the keys as ready bytes (Lettuce encodes a String key
+     * through a pooled buffer of its own) marked as keys, so that a cluster connection sends the
+     * script to the node that owns their slot.
      */
-    private static CommandArgs<String, String> binaryArgs(String script, byte[][] keys, byte[] arg) {
-        CommandArgs<String, String> a = new CommandArgs<>(StringCodec.UTF8).add(script).add(keys.length);
+    private static CommandArgs<byte[], byte[]> binaryArgs(String script, byte[][] keys, byte[] arg) {
+        CommandArgs<byte[], byte[]> a = new CommandArgs<>(ByteArrayCodec.INSTANCE).add(script).add(keys.length);
         for (byte[] k : keys) {
-            a.add(k);
+            a.addKey(k);
         }
         return a.add(arg);
     }
@@ -265,7 +331,7 @@ final class RedisLink implements AutoCloseable {
         closed = true;
         background.shutdownNow();
         budgetTimer.shutdownNow();
-        StatefulRedisConnection<String, String> c = connection;
+        StatefulConnection<String, String> c = connection;
         if (c != null) {
             c.close();
         }

@@ -82,7 +82,7 @@ public final class RedisState implements AutoCloseable {
         if (scope == null || scope.isEmpty() || scope.indexOf('{') >= 0 || scope.indexOf('}') >= 0 || scope.indexOf(':') >= 0) {
             throw new IllegalArgumentException("scope: '" + scope + "' (expected: a short name without '{', '}' or ':', such as \"k\")");
         }
-        return new RedisLimitStore(link, limitBatches, "fl:" + scope + ":", LimitStore.inMemory(maxLocalKeys), metrics, refusal);
+        return new RedisLimitStore(link, limitBatches, scope, LimitStore.inMemory(maxLocalKeys), metrics, refusal);
     }
 
     /**

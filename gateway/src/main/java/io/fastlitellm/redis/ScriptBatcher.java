@@ -21,8 +21,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * binary string of each call's result numbers, doubles again, flat and in order. The script must
  * read the calls one after the other (the operation byte says how many keys and numbers follow),
  * treat each as if it were alone (a key may come twice), and answer each call's count of numbers. Redis runs a script alone, so
- * each call in a batch is as atomic as it was on its own. Because one script touches many keys,
- * batches need a single Redis (or keys of one Cluster slot), which is what the gateway connects to.
+ * each call in a batch is as atomic as it was on its own. Because one script touches many keys, on a
+ * Redis Cluster they must all be in one slot: the callers' keys share one hash tag
+ * ({@code RedisLimitStore.LIMITS_TAG}), and a batch goes to that slot's primary.
  *
  * <p>Order: calls reach Redis in the order they were submitted, because one batch at most is out.
  * Two out at once reordered them: a batch sent from a caller's thread is queued as a task on

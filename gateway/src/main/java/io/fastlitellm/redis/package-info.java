@@ -1,5 +1,5 @@
 /**
- * Shared state for several gateway instances, on Redis (Lettuce): {@link io.fastlitellm.redis.RedisState}
+ * Shared state for several gateway instances, on one Redis or a Redis Cluster (Lettuce): {@link io.fastlitellm.redis.RedisState}
  * hands out a {@link io.fastlitellm.ratelimit.LimitStore} whose every check is one atomic Lua script
  * on Redis's clock, and a {@link io.fastlitellm.router.DeploymentStateStore} that serves the router
  * from a local mirror synced every 100 ms. {@link io.fastlitellm.redis.RedisSettings} reads LiteLLM's

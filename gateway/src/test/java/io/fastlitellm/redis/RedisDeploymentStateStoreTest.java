@@ -40,6 +40,21 @@ class RedisDeploymentStateStoreTest {
         two.close();
     }
 
+    /**
+     * The shared clock's now, at least 10 s before its minute ends: usage is counted in the minute of
+     * the sync that sends it (every 100 ms, on the real clock), so a test that asserts one minute's
+     * counts must not straddle two.
+     */
+    static long nowWellInsideAMinute() throws InterruptedException {
+        long now = RedisState.clock().getAsLong();
+        long left = MINUTE - Math.floorMod(now, MINUTE);
+        if (left < 10_000_000_000L) {
+            Thread.sleep(left / 1_000_000 + 100);
+            now = RedisState.clock().getAsLong();
+        }
+        return now;
+    }
+
     private static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (!condition.getAsBoolean()) {
@@ -52,7 +67,7 @@ class RedisDeploymentStateStoreTest {
     void inFlightUsageAndCooldownsWrittenByOneInstanceAreSeenByTheOther() throws Exception {
         DeploymentStateStore a = one.deploymentStateStore(DEPLOYMENTS);
         RedisDeploymentStateStore b = (RedisDeploymentStateStore) two.deploymentStateStore(DEPLOYMENTS);
-        long now = RedisState.clock().getAsLong();
+        long now = nowWellInsideAMinute();
         long minute = Math.floorDiv(now, MINUTE);
 
         a.addInFlight(1, 1);

@@ -67,7 +67,7 @@ class RedisFailureTest {
             eventually("reconnected", state::connected);
             assertThat(admitted(a, "fresh", RPM3, 5)).isEqualTo(3);
             assertThat(state.metrics().redisChecks()).isEqualTo(5);
-            assertThat(REDIS.command("EXISTS {fl:k:fresh}:l")).isEqualTo(":1");
+            assertThat(REDIS.command("EXISTS {fl:l}:k:fresh")).isEqualTo(":1");
         } finally {
             REDIS.start();
         }

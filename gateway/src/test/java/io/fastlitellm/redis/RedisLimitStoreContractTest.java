@@ -7,51 +7,20 @@ import io.fastlitellm.ratelimit.Limits;
 import io.fastlitellm.ratelimit.Permit;
 import io.fastlitellm.ratelimit.RateLimiter;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.LongSupplier;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The shared limit-store suite against Redis (a real {@code redis-server}), plus what only a shared
  * store must do: hold one limit for several instances whose own clocks disagree.
- *
- * <p>The limiter's clock here is a constant: the Redis store must not use it (refill is measured on
- * the Redis server's clock), and {@code bucketsRefillAtTheLimitsRateAndNoFaster} proves it does not.
  */
-class RedisLimitStoreContractTest extends LimitStoreContract {
+class RedisLimitStoreContractTest extends RedisBackedLimitStoreContract {
     @RegisterExtension
     static final RedisServerExtension REDIS = new RedisServerExtension();
 
-    private static final AtomicInteger SCOPES = new AtomicInteger();
-    private static RedisState redis;
-
-    @BeforeAll
-    static void connect() {
-        redis = RedisState.connect(new RedisSettings(REDIS.uri(), Duration.ofSeconds(2),
-                RedisSettings.FailurePolicy.REFUSE), m -> { });
-    }
-
-    @AfterAll
-    static void disconnect() {
-        redis.close();
-    }
-
     @Override
-    protected LimitStore newStore() {
-        return redis.limitStore("t" + SCOPES.incrementAndGet(), 1024);
-    }
-
-    @Override
-    protected LongSupplier clock() {
-        return () -> 42L;
-    }
-
-    @Override
-    protected void advance(Duration d) throws InterruptedException {
-        Thread.sleep(d.toMillis());
+    protected RedisSettings settings(Duration budget, RedisSettings.FailurePolicy policy) {
+        return new RedisSettings(REDIS.uri(), budget, policy);
     }
 
     @Test
@@ -61,8 +30,7 @@ class RedisLimitStoreContractTest extends LimitStoreContract {
         RateLimiter[] limiters = new RateLimiter[3];
         try {
             for (int i = 0; i < 3; i++) {
-                instances[i] = RedisState.connect(new RedisSettings(REDIS.uri(), Duration.ofSeconds(2),
-                        RedisSettings.FailurePolicy.REFUSE), m -> { });
+                instances[i] = RedisState.connect(settings(Duration.ofSeconds(2), RedisSettings.FailurePolicy.REFUSE), m -> { });
                 long skew = i * 3_600_000_000_000L;
                 limiters[i] = new RateLimiter(instances[i].limitStore(scope, 16), instances[i].limitStore(scope + "d", 16),
                         () -> System.nanoTime() + skew);
@@ -97,15 +65,19 @@ class RedisLimitStoreContractTest extends LimitStoreContract {
     }
 
     @Test
-    void aKeysStateIsOneStringUnderItsHashTagAndExpiresWhenIdle() {
+    void aKeysStateIsOneStringUnderTheLimitsHashTagAndExpiresWhenIdle() {
         LimitStore store = redis.limitStore("tagged", 16);
         RateLimiter l = new RateLimiter(store, store, clock());
         assertThat(l.acquire("user-1", Limits.key(60, Limits.UNLIMITED, Limits.UNLIMITED), 0).allowed()).isTrue();
-        assertThat(REDIS.command("TYPE {fl:tagged:user-1}:l")).isEqualTo("+string");
-        assertThat(io.lettuce.core.cluster.SlotHash.getSlot("{fl:tagged:user-1}:l"))
-                .isEqualTo(io.lettuce.core.cluster.SlotHash.getSlot("{fl:tagged:user-1}"));
+        assertThat(l.acquire("odd}{key", Limits.key(60, Limits.UNLIMITED, Limits.UNLIMITED), 0).allowed()).isTrue();
+        assertThat(REDIS.command("TYPE {fl:l}:tagged:user-1")).isEqualTo("+string");
+        assertThat(REDIS.command("TYPE {fl:l}:tagged:odd}{key")).isEqualTo("+string");
+        // every limit key, braces in it or not, is in the slot of the one tag {fl:l} (Redis Cluster)
+        assertThat(io.lettuce.core.cluster.SlotHash.getSlot("{fl:l}:tagged:odd}{key"))
+                .isEqualTo(io.lettuce.core.cluster.SlotHash.getSlot("{fl:l}:tagged:user-1"))
+                .isEqualTo(io.lettuce.core.cluster.SlotHash.getSlot("fl:l"));
         // one request of a 60 rpm bucket is repaid after a second: the key lives about that long
-        long ttl = Long.parseLong(REDIS.command("PTTL {fl:tagged:user-1}:l").substring(1));
+        long ttl = Long.parseLong(REDIS.command("PTTL {fl:l}:tagged:user-1").substring(1));
         assertThat(ttl).isBetween(1L, 2_000L);
     }
 
@@ -125,7 +97,7 @@ class RedisLimitStoreContractTest extends LimitStoreContract {
         assertThat(l.acquireDeployment(id, Limits.deployment(60, Limits.UNLIMITED), 0).allowed()).isTrue();
         assertThat(REDIS.command("TYPE {fl:d:" + id + "}")).isEqualTo("+hash");
         assertThat(Long.parseLong(REDIS.command("PTTL {fl:d:" + id + "}").substring(1))).isGreaterThan(3_000_000L);
-        assertThat(REDIS.command("TYPE {fl:d:" + id + "}:l")).isEqualTo("+string");
+        assertThat(REDIS.command("TYPE {fl:l}:d:" + id)).isEqualTo("+string");
     }
 
     /** The EVALSHA calls Redis has counted since it started (INFO commandstats), as a one-line reply. */
@@ -198,6 +170,6 @@ class RedisLimitStoreContractTest extends LimitStoreContract {
         assertThat(limiter.acquireAsync("k", key, "d", dep, 100).get(10, java.util.concurrent.TimeUnit.SECONDS).allowed())
                 .isTrue();
         assertThat(scriptsRun() - before).isEqualTo(1);
-        assertThat(REDIS.command("EXISTS {fl:t" + SCOPES.get() + ":d}:l")).isEqualTo(":1");
+        assertThat(REDIS.command("EXISTS {fl:l}:t" + SCOPES.get() + ":d")).isEqualTo(":1");
     }
 }

@@ -84,26 +84,31 @@ public final class RedisServerExtension implements BeforeAllCallback, AfterAllCa
         if (process == null) {
             return;
         }
-        process.destroy();
+        terminate(process);
+        process = null;
+    }
+
+    /** Stops {@code p} (SIGTERM, then SIGKILL after 5 s) and waits until it is gone. */
+    static void terminate(Process p) {
+        p.destroy();
         try {
-            if (!process.waitFor(5, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            if (!p.waitFor(5, TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        process = null;
     }
 
     /** Sends one inline command and returns the first line of the answer, or null when unreachable. */
     /**
      * The requests in flight Redis holds for {@code key} in limit scope {@code scope} (see
-     * {@code RedisLimitStore.redisKey}: one string of three doubles), or "nil" when it holds none.
+     * {@code RedisLimitStore.redisKeyBytes}: one string of three doubles), or "nil" when it holds none.
      */
     public String limitInFlight(String scope, String key) {
         String r = command("EVAL \"local v = redis.call('GET', KEYS[1]) if not v then return {ok='nil'} end"
-                + " local rt, tt, p = struct.unpack('<ddd', v) return {ok=string.format('%d', p)}\" 1 {fl:"
-                + scope + ":" + key + "}:l");
+                + " local rt, tt, p = struct.unpack('<ddd', v) return {ok=string.format('%d', p)}\" 1 {fl:l}:"
+                + scope + ":" + key);
         return r != null && r.startsWith("+") ? r.substring(1) : r;
     }
 

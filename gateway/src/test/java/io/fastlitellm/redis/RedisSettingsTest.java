@@ -32,7 +32,8 @@ class RedisSettingsTest {
     void hostPortAndPasswordMakeAUriWithDefaults() {
         RedisSettings s = settings("  redis_host: 10.0.0.5\n  redis_port: 6380\n  redis_password: p@ss word\n", Map.of())
                 .orElseThrow();
-        assertThat(s.uri()).isEqualTo("redis://:p%40ss%20word@10.0.0.5:6380");
+        assertThat(s.uris()).containsExactly("redis://:p%40ss%20word@10.0.0.5:6380");
+        assertThat(s.cluster()).isFalse();
         assertThat(s.redactedUri()).isEqualTo("redis://***@10.0.0.5:6380");
         assertThat(s.budget()).isEqualTo(Duration.ofMillis(50));
         assertThat(s.failurePolicy()).isEqualTo(RedisSettings.FailurePolicy.FALLBACK);
@@ -42,7 +43,7 @@ class RedisSettingsTest {
     void theUrlWinsAndThePolicyAndBudgetAreRead() {
         RedisSettings s = settings("  redis_url: redis://cache:7000\n  redis_host: ignored\n"
                 + "  redis_failure_policy: refuse\n  redis_timeout_ms: 20\n", Map.of()).orElseThrow();
-        assertThat(s.uri()).isEqualTo("redis://cache:7000");
+        assertThat(s.uris()).containsExactly("redis://cache:7000");
         assertThat(s.failurePolicy()).isEqualTo(RedisSettings.FailurePolicy.REFUSE);
         assertThat(s.budget()).isEqualTo(Duration.ofMillis(20));
     }
@@ -51,9 +52,9 @@ class RedisSettingsTest {
     void environmentVariablesAreTheFallback() {
         RedisSettings s = settings("  num_retries: 1\n",
                 Map.of("REDIS_HOST", "redis.internal", "REDIS_PORT", "6390", "REDIS_PASSWORD", "pw")).orElseThrow();
-        assertThat(s.uri()).isEqualTo("redis://:pw@redis.internal:6390");
-        assertThat(settings("  redis_port: 1\n", Map.of("REDIS_URL", "redis://u:6379")).orElseThrow().uri())
-                .isEqualTo("redis://u:6379");
+        assertThat(s.uris()).containsExactly("redis://:pw@redis.internal:6390");
+        assertThat(settings("  redis_port: 1\n", Map.of("REDIS_URL", "redis://u:6379")).orElseThrow().uris())
+                .containsExactly("redis://u:6379");
     }
 
     @Test
@@ -70,5 +71,59 @@ class RedisSettingsTest {
                 .isInstanceOf(ConfigException.class).hasMessageContaining("REDIS_PORT=\"abc\"");
         assertThatThrownBy(() -> settings("  redis_host: h\n  redis_timeout_ms: 0\n", Map.of()))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("redis_timeout_ms");
+    }
+
+    @Test
+    void startupNodesMakeAClusterWithThePasswordOnEveryNode() {
+        RedisSettings s = settings("""
+                  redis_startup_nodes:
+                    - {host: 10.0.0.1, port: 7000}
+                    - {host: 10.0.0.2, port: "7001"}
+                  redis_password: pw
+                  redis_host: ignored
+                """, Map.of("REDIS_CLUSTER_NODES", "[{\"host\": \"ignored\", \"port\": 1}]")).orElseThrow();
+        assertThat(s.cluster()).isTrue();
+        assertThat(s.uris()).containsExactly("redis://:pw@10.0.0.1:7000", "redis://:pw@10.0.0.2:7001");
+        assertThat(s.redactedUri()).isEqualTo("cluster [redis://***@10.0.0.1:7000, redis://***@10.0.0.2:7001]");
+    }
+
+    /** As LiteLLM: a URL wins over startup nodes, and startup nodes (config or environment) over a host. */
+    @Test
+    void theEnvironmentsClusterNodesAreReadAsJsonAfterAUrlAndBeforeAHost() {
+        Map<String, String> env = Map.of("REDIS_CLUSTER_NODES", "[{\"host\": \"c1\", \"port\": \"7000\"}, {\"host\": \"c2\"}]");
+        RedisSettings s = settings("  redis_host: single\n", env).orElseThrow();
+        assertThat(s.cluster()).isTrue();
+        assertThat(s.uris()).containsExactly("redis://c1:7000", "redis://c2:6379");
+        RedisSettings url = settings("  redis_url: redis://one:6379\n", env).orElseThrow();
+        assertThat(url.cluster()).isFalse();
+        assertThat(url.uris()).containsExactly("redis://one:6379");
+        // a string value holds the list as JSON (LiteLLM accepts both), e.g. os.environ/NAME
+        RedisSettings fromString = settings("  redis_startup_nodes: '[{\"host\": \"s\", \"port\": 7002}]'\n", Map.of())
+                .orElseThrow();
+        assertThat(fromString.uris()).containsExactly("redis://s:7002");
+    }
+
+    @Test
+    void badStartupNodesSayWhereAndWhatIsExpected() {
+        assertThatThrownBy(() -> settings("", Map.of("REDIS_CLUSTER_NODES", "10.0.0.1:7000")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("REDIS_CLUSTER_NODES=\"10.0.0.1:7000\" is not JSON")
+                .hasMessageContaining("expected: a list of {host, port}");
+        assertThatThrownBy(() -> settings("  redis_startup_nodes: []\n", Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("router_settings.redis_startup_nodes")
+                .hasMessageContaining("expected: a list of {host, port}");
+        assertThatThrownBy(() -> settings("  redis_startup_nodes: [{port: 7000}]\n", Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("router_settings.redis_startup_nodes: [0].host is missing");
+        assertThatThrownBy(() -> settings("  redis_startup_nodes: [{host: a}, {host: b, port: 99999}]\n", Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("[1].port: 99999 (expected: 1..65535)");
+        assertThatThrownBy(() -> settings("  redis_startup_nodes: [{host: a, port: seven}]\n", Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("[0].port: \"seven\" (expected: a port number)");
+        assertThatThrownBy(() -> settings("", Map.of("REDIS_CLUSTER_NODES", "[\"a:1\"]")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("REDIS_CLUSTER_NODES[0]: \"a:1\" (expected: {host, port})");
     }
 }
