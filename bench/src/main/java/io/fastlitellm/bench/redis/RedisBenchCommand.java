@@ -22,11 +22,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code fast-litellm bench redis [--connections C] [--seconds S] [--rounds R] [--redis-url URL]}:
+ * {@code fast-litellm bench redis [--connections C] [--seconds S] [--rounds R] [--redis-url URL] [--cluster]}:
  * the gateway's throughput with its key and deployment limits on Redis beside the same gateway with
  * in-memory limits, on the same load in the same run. One line per run:
- * {@code impl=<in-memory|redis> round=N rps=X mean_us=.. p50_us=.. p99_us=.. errors=E}, then the
- * ratio of the medians over rounds and the latency Redis adds.
+ * {@code impl=<in-memory|redis|redis-cluster> round=N rps=X mean_us=.. p50_us=.. p99_us=.. errors=E},
+ * then the ratio of the medians over rounds and the latency Redis adds. With {@code --cluster}, a
+ * third variant per round: the same limits on a local three-primary Redis Cluster
+ * ({@link LocalRedisCluster}), given to the gateway as {@code redis_startup_nodes}.
  *
  * <p>What it measures: an in-process gateway (one I/O thread per core, the {@code mock} provider
  * answering at once) behind C keep-alive HTTP/1.1 connections, each driven by one thread that sends
@@ -57,6 +59,9 @@ public final class RedisBenchCommand implements Callable<Integer> {
     @Option(names = "--redis-url", description = "An existing Redis to use (default: start redis-server on a free port).")
     String redisUrl;
 
+    @Option(names = "--cluster", description = "Also run each round on a local three-primary Redis Cluster.")
+    boolean cluster;
+
     private static final String BODY = "{\"model\":\"bench\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}],"
             + "\"max_tokens\":16}";
 
@@ -86,14 +91,25 @@ public final class RedisBenchCommand implements Callable<Integer> {
         } else {
             port = java.net.URI.create(url).getPort();
         }
+        LocalRedisCluster nodes = null;
         try {
             String memory = config("");
             String shared = config("  redis_url: " + url + "\n");
+            String clustered = null;
+            if (cluster) {
+                nodes = LocalRedisCluster.start();
+                clustered = config("  redis_startup_nodes: " + nodes.startupNodesJson() + "\n");
+            }
             // Warm-up: the JIT, Lettuce's first connection, the scripts' first load.
             run(memory, 5, null);
             run(shared, 5, null);
+            if (cluster) {
+                run(clustered, 5, null);
+            }
             List<Double> ratios = new ArrayList<>();
             List<Double> added = new ArrayList<>();
+            List<Double> clusterRatios = new ArrayList<>();
+            List<Double> clusterAdded = new ArrayList<>();
             for (int r = 1; r <= rounds; r++) {
                 Result m = run(memory, seconds, null);
                 long before = evalshaCalls(port);
@@ -103,18 +119,37 @@ public final class RedisBenchCommand implements Callable<Integer> {
                 print("redis", r, s, String.format(" evalsha_per_request=%.2f", (double) calls / Math.max(1, s.requests)));
                 ratios.add(s.rps() / m.rps());
                 added.add(s.hist.getMean() - m.hist.getMean());
+                if (cluster) {
+                    long cBefore = nodes.evalshaCalls();
+                    Result c = run(clustered, seconds, null);
+                    long cCalls = nodes.evalshaCalls() - cBefore;
+                    print("redis-cluster", r, c, String.format(" evalsha_per_request=%.2f",
+                            (double) cCalls / Math.max(1, c.requests)));
+                    clusterRatios.add(c.rps() / m.rps());
+                    clusterAdded.add(c.hist.getMean() - m.hist.getMean());
+                }
             }
-            ratios.sort(null);
-            added.sort(null);
-            System.out.printf("ratio redis/in-memory throughput: median %.2f (rounds: %s); added mean latency per request:"
-                    + " median %.0f us%n", ratios.get(ratios.size() / 2), ratios, added.get(added.size() / 2));
+            summary("redis", ratios, added);
+            if (cluster) {
+                summary("redis-cluster", clusterRatios, clusterAdded);
+            }
             return 0;
         } finally {
+            if (nodes != null) {
+                nodes.close();
+            }
             if (redis != null) {
                 redis.destroy();
                 redis.waitFor(5, TimeUnit.SECONDS);
             }
         }
+    }
+
+    private static void summary(String impl, List<Double> ratios, List<Double> added) {
+        ratios.sort(null);
+        added.sort(null);
+        System.out.printf("ratio %s/in-memory throughput: median %.2f (rounds: %s); added mean latency per request:"
+                + " median %.0f us%n", impl, ratios.get(ratios.size() / 2), ratios, added.get(added.size() / 2));
     }
 
     private static String config(String redisLine) {
@@ -232,7 +267,7 @@ public final class RedisBenchCommand implements Callable<Integer> {
         return b.toString();
     }
 
-    private static void waitForRedis(int port) throws Exception {
+    static void waitForRedis(int port) throws Exception {
         for (int i = 0; i < 500; i++) {
             if (info(port, "PING").startsWith("+PONG")) {
                 return;
@@ -243,7 +278,7 @@ public final class RedisBenchCommand implements Callable<Integer> {
     }
 
     /** EVALSHA calls Redis has run so far ({@code INFO commandstats}). */
-    private static long evalshaCalls(int port) throws IOException {
+    static long evalshaCalls(int port) throws IOException {
         String stats = info(port, "INFO commandstats");
         int i = stats.indexOf("cmdstat_evalsha:calls=");
         if (i < 0) {
@@ -253,7 +288,8 @@ public final class RedisBenchCommand implements Callable<Integer> {
         return Long.parseLong(stats.substring(from, stats.indexOf(',', from)));
     }
 
-    private static String info(int port, String command) throws IOException {
+    /** Sends an inline command; the first line of the answer, or a bulk string's text. */
+    static String info(int port, String command) throws IOException {
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
             s.setSoTimeout(2000);
             s.getOutputStream().write((command + "\r\n").getBytes(StandardCharsets.US_ASCII));
