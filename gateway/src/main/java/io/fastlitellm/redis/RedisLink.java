@@ -185,9 +185,19 @@ final class RedisLink implements AutoCloseable {
                 c = single;
                 cmd = single.async();
             }
-            // On a cluster, SCRIPT LOAD goes to every node.
             for (Script s : ALL) {
-                cmd.scriptLoad(s.source()).get(settings.budget().toMillis() + 2000, TimeUnit.MILLISECONDS);
+                try {
+                    // On a cluster, SCRIPT LOAD goes to every node.
+                    cmd.scriptLoad(s.source()).get(settings.budget().toMillis() + 2000, TimeUnit.MILLISECONDS);
+                } catch (ExecutionException | TimeoutException e) {
+                    // One node of a cluster may be down (failed over, or not serving slots we use):
+                    // it gets the scripts when it connects again (the listener above), and until
+                    // then a script it lacks is sent in full (NOSCRIPT, then EVAL). One Redis that
+                    // cannot load them cannot serve us either.
+                    if (!settings.cluster()) {
+                        throw e;
+                    }
+                }
             }
             commands = cmd;
             connection = c;

@@ -159,4 +159,37 @@ class RedisClusterLimitStoreContractTest extends RedisBackedLimitStoreContract {
             });
         }
     }
+
+    /**
+     * A gateway that starts while a primary that holds no limit state is down (a cluster that serves
+     * the rest of its slots meanwhile, {@code cluster-require-full-coverage no}) still shares its
+     * limits: the scripts that could not be loaded on the missing node do not keep it from connecting.
+     */
+    @Test
+    void aGatewayStartingWhileAnotherPrimaryIsDownSharesItsLimits() throws Exception {
+        int owner = CLUSTER.nodeOf(RedisLimitStore.LIMITS_TAG);
+        int other = (owner + 1) % RedisClusterExtension.NODES;
+        for (int i = 0; i < RedisClusterExtension.NODES; i++) {
+            assertThat(CLUSTER.onNode(i, "CONFIG", "SET", "cluster-require-full-coverage", "no")).isEqualTo("OK");
+        }
+        CLUSTER.stop(other);
+        try (RedisState state = RedisState.connect(settings(Duration.ofSeconds(2), RedisSettings.FailurePolicy.FALLBACK),
+                m -> { })) {
+            assertThat(state.connected()).as("connected at start despite node " + other + " being down").isTrue();
+            RateLimiter limiter = new RateLimiter(state.limitStore("partial", 16), state.limitStore("partiald", 16),
+                    System::nanoTime);
+            Limits rpm2 = Limits.key(2, Limits.UNLIMITED, Limits.UNLIMITED);
+            assertThat(limiter.acquire("k", rpm2, 0).allowed()).isTrue();
+            assertThat(limiter.acquire("k", rpm2, 0).allowed()).isTrue();
+            assertThat(limiter.acquire("k", rpm2, 0).allowed()).isFalse();
+            assertThat(state.metrics().redisChecks()).isEqualTo(3);
+            assertThat(state.metrics().localChecks()).isZero();
+        } finally {
+            CLUSTER.start(other);
+            for (int i = 0; i < RedisClusterExtension.NODES; i++) {
+                CLUSTER.onNode(i, "CONFIG", "SET", "cluster-require-full-coverage", "yes");
+            }
+            CLUSTER.awaitOk();
+        }
+    }
 }
