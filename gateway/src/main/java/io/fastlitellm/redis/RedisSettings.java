@@ -115,6 +115,21 @@ public record RedisSettings(List<String> uris, boolean cluster, Duration budget,
         return Optional.of(new RedisSettings(uri(host, port, password), budget, fp));
     }
 
+    /**
+     * A warning for a Redis setup LiteLLM reads but this gateway does not, so that limits are not
+     * kept per instance without a word: Redis Sentinel ({@code REDIS_SENTINEL_NODES}) when nothing
+     * else points at Redis. Empty when there is nothing to say.
+     */
+    public static Optional<String> unsupportedWarning(ConfigNode routerSettings, Map<String, String> env) {
+        String sentinels = env.get("REDIS_SENTINEL_NODES");
+        if (sentinels == null || sentinels.isBlank() || fromConfig(routerSettings, env).isPresent()) {
+            return Optional.empty();
+        }
+        return Optional.of("fast-litellm: warning: REDIS_SENTINEL_NODES is set, but Redis Sentinel is not supported:"
+                + " limits, usage and cooldowns stay per instance. To share them, set redis_url (or REDIS_URL) to the"
+                + " primary, or redis_startup_nodes (or REDIS_CLUSTER_NODES) for a Redis Cluster.");
+    }
+
     private static final String NODES_EXAMPLE = "a list of {host, port}, such as [{\"host\": \"10.0.0.1\", \"port\": 7000}]";
 
     /**

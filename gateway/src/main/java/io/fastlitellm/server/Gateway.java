@@ -95,6 +95,7 @@ public final class Gateway implements AutoCloseable {
         int maxDeployments = Math.max(64, config.deployments().size() * 2);
         RedisState redis = RedisSettings.fromConfig(config.routerSettings(), System.getenv())
                 .map(s -> RedisState.connect(s, options.log())).orElse(null);
+        RedisSettings.unsupportedWarning(config.routerSettings(), System.getenv()).ifPresent(options.log());
         // Minutes and cooldown deadlines are shared through Redis only on one clock for all instances.
         LongSupplier routerClock = redis == null ? options.nanoTime() : RedisState.clock();
         Router router;

@@ -126,4 +126,17 @@ class RedisSettingsTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("REDIS_CLUSTER_NODES[0]: \"a:1\" (expected: {host, port})");
     }
+
+    /** LiteLLM also reads Redis Sentinel; we do not, and say so rather than keep limits per instance silently. */
+    @Test
+    void sentinelNodesAloneGetAWarningThatSaysWhatToSetInstead() {
+        Map<String, String> env = Map.of("REDIS_SENTINEL_NODES", "[[\"10.0.0.9\", 26379]]", "REDIS_SERVICE_NAME", "mymaster");
+        assertThat(settings("  num_retries: 1\n", env)).isEmpty();
+        assertThat(RedisSettings.unsupportedWarning(router("  num_retries: 1\n"), env)).hasValueSatisfying(w -> assertThat(w)
+                .contains("REDIS_SENTINEL_NODES is set, but Redis Sentinel is not supported")
+                .contains("set redis_url (or REDIS_URL) to the primary"));
+        // with Redis configured otherwise, or without Sentinel, there is nothing to say
+        assertThat(RedisSettings.unsupportedWarning(router("  redis_url: redis://primary:6379\n"), env)).isEmpty();
+        assertThat(RedisSettings.unsupportedWarning(router("  num_retries: 1\n"), Map.of())).isEmpty();
+    }
 }
