@@ -222,8 +222,10 @@ final class RedisDeploymentStateStore implements DeploymentStateStore {
     /**
      * Sends this instance's writes since the last sync and replaces the mirror with Redis's totals
      * for minute {@code nowNanos / 60 s}: all deployments in one pipelined batch, one script each,
-     * waiting at most {@code budgetNanos}. Returns whether Redis answered; when it did not, the mirror
-     * is left as it is and the deltas taken are lost to the other instances (never to this one).
+     * waiting at most {@code budgetNanos} in all. Each deployment whose script answered is brought
+     * up to date, whatever the others did (on a Redis Cluster with a node away, the deployments on
+     * the other nodes still are); one that did not answer keeps its mirror as it was, and the deltas
+     * taken for it are lost to the other instances (never to this one). Returns whether any answered.
      */
     boolean refresh(long nowNanos, long budgetNanos) {
         if (!link.up() || stateKeys.length == 0) {
@@ -246,23 +248,35 @@ final class RedisDeploymentStateStore implements DeploymentStateStore {
         } finally {
             order.writeLock().unlock();
         }
-        try {
-            for (int i = 0; i < stateKeys.length; i++) {
-                List<Object> r = RedisLink.await(replies.get(i), deadline);
-                int b = i * 5;
-                inFlight.set(i, Math.max(0, (Long) r.get(0) + pending.get(b + S_IF)));
-                String cd = (String) r.get(1);
-                long remote = cd.isEmpty() ? NO_COOLDOWN : Long.parseLong(cd);
-                // A later deadline known here (set by this instance, script not yet run) is kept.
-                cooldownUntil.getAndUpdate(i, local -> local == NO_COOLDOWN || (remote != NO_COOLDOWN && remote - local > 0)
-                        ? remote : local);
-                minutes.set(i, new Minute(minute, (Long) r.get(2) + pending.get(b + S_REQ),
-                        (Long) r.get(3) + pending.get(b + S_TOK), (Long) r.get(4) + pending.get(b + S_OK),
-                        (Long) r.get(5) + pending.get(b + S_FAIL)));
+        boolean any = false;
+        for (int i = 0; i < stateKeys.length; i++) {
+            List<Object> r;
+            try {
+                r = RedisLink.await(replies.get(i), deadline);
+            } catch (TimeoutException | SharedStateUnavailableException e) {
+                continue;
             }
-            return true;
-        } catch (TimeoutException | SharedStateUnavailableException | NumberFormatException e) {
-            return false;
+            try {
+                apply(i, minute, r);
+                any = true;
+            } catch (RuntimeException e) {
+                // an answer of the wrong shape (not our script's): this deployment's mirror stays
+            }
         }
+        return any;
+    }
+
+    /** Redis's totals {@code r} for deployment {@code i}, plus what is still pending here, into the mirror. */
+    private void apply(int i, long minute, List<Object> r) {
+        int b = i * 5;
+        String cd = (String) r.get(1);
+        long remote = cd.isEmpty() ? NO_COOLDOWN : Long.parseLong(cd);
+        inFlight.set(i, Math.max(0, (Long) r.get(0) + pending.get(b + S_IF)));
+        // A later deadline known here (set by this instance, script not yet run) is kept.
+        cooldownUntil.getAndUpdate(i, local -> local == NO_COOLDOWN || (remote != NO_COOLDOWN && remote - local > 0)
+                ? remote : local);
+        minutes.set(i, new Minute(minute, (Long) r.get(2) + pending.get(b + S_REQ),
+                (Long) r.get(3) + pending.get(b + S_TOK), (Long) r.get(4) + pending.get(b + S_OK),
+                (Long) r.get(5) + pending.get(b + S_FAIL)));
     }
 }

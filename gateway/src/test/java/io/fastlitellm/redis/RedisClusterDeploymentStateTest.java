@@ -69,6 +69,55 @@ class RedisClusterDeploymentStateTest {
         }
     }
 
+    /**
+     * With one node away (a cluster that serves the rest of its slots meanwhile), the deployments on
+     * the other nodes are still shared: a refresh applies every answer it gets.
+     */
+    @Test
+    void withANodeAwayTheDeploymentsOnTheOtherNodesAreStillShared() throws Exception {
+        List<Deployment> deployments = new ArrayList<>();
+        for (int i = 0; i < 9; i++) {
+            deployments.add(Deployment.builder().id("away-" + i).modelName("m").model("mock/" + i).build());
+        }
+        int away = CLUSTER.nodeOf("{fl:d:away-0}");
+        for (int i = 0; i < RedisClusterExtension.NODES; i++) {
+            assertThat(CLUSTER.onNode(i, "CONFIG", "SET", "cluster-require-full-coverage", "no")).isEqualTo("OK");
+        }
+        RedisSettings s = RedisSettings.ofCluster(CLUSTER.uris(), Duration.ofSeconds(1), RedisSettings.FailurePolicy.FALLBACK);
+        try (RedisState one = RedisState.connect(s, m -> { }); RedisState two = RedisState.connect(s, m -> { })) {
+            DeploymentStateStore a = one.deploymentStateStore(deployments);
+            RedisDeploymentStateStore b = (RedisDeploymentStateStore) two.deploymentStateStore(deployments);
+            CLUSTER.stop(away);
+            long now = RedisDeploymentStateStoreTest.nowWellInsideAMinute();
+            List<Integer> reachable = new ArrayList<>();
+            for (int i = 0; i < deployments.size(); i++) {
+                a.addInFlight(i, 1);
+                a.setCooldownUntil(i, now + 1_000_000_000L);
+                if (CLUSTER.nodeOf("{fl:d:away-" + i + "}") != away) {
+                    reachable.add(i);
+                }
+            }
+            assertThat(reachable).as("some deployments on the other nodes").isNotEmpty().hasSizeLessThan(deployments.size());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!(b.refresh(now, 500_000_000L) && reachable.stream().allMatch(i -> b.inFlight(i) == 1
+                    && b.cooldownUntil(i) == now + 1_000_000_000L))) {
+                assertThat(System.nanoTime() - deadline).as("deployments on reachable nodes shared within 20 s").isNegative();
+                Thread.sleep(50);
+            }
+            for (int i = 0; i < deployments.size(); i++) {
+                if (!reachable.contains(i)) {
+                    assertThat(b.inFlight(i)).as("away-" + i + " is on the stopped node").isZero();
+                }
+            }
+        } finally {
+            CLUSTER.start(away);
+            for (int i = 0; i < RedisClusterExtension.NODES; i++) {
+                CLUSTER.onNode(i, "CONFIG", "SET", "cluster-require-full-coverage", "yes");
+            }
+            CLUSTER.awaitOk();
+        }
+    }
+
     private static boolean seenAll(DeploymentStateStore b, int n, long now) {
         for (int i = 0; i < n; i++) {
             long minute = Math.floorDiv(now, MINUTE);
