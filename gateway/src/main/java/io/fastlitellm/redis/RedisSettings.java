@@ -143,8 +143,8 @@ public record RedisSettings(List<String> uris, boolean cluster, Duration budget,
         String where = configured.isMissing() ? "REDIS_CLUSTER_NODES" : "";
         if (configured.isMissing() || configured.raw() instanceof String) {
             String json = configured.isMissing() ? envNodes : configured.string(null);
-            if (json == null) {
-                return null;
+            if (json == null || json.isBlank()) {
+                return null; // set but empty (as a compose file may leave it): not set, as a blank REDIS_HOST
             }
             try {
                 nodes = configured.parsedAs(new com.fasterxml.jackson.databind.ObjectMapper().readValue(json, Object.class));

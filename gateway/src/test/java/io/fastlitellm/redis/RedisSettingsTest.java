@@ -101,6 +101,8 @@ class RedisSettingsTest {
         RedisSettings fromString = settings("  redis_startup_nodes: '[{\"host\": \"s\", \"port\": 7002}]'\n", Map.of())
                 .orElseThrow();
         assertThat(fromString.uris()).containsExactly("redis://s:7002");
+        // set but blank, as a compose file may leave it: not set
+        assertThat(settings("  redis_host: single\n", Map.of("REDIS_CLUSTER_NODES", " ")).orElseThrow().cluster()).isFalse();
     }
 
     @Test
