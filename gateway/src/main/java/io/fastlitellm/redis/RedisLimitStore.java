@@ -511,10 +511,7 @@ final class RedisLimitStore implements LimitStore {
 
     @Override
     public void adjustTokens(String key, Limits limits, long tokens, long nowNanos) {
-        long tokenCost = settledTokenCost(key, limits, tokens, nowNanos);
-        if (tokenCost != 0) {
-            send(key, 0, tokenCost, 0);
-        }
+        settle(key, limits, tokens, false, nowNanos);
     }
 
     @Override
